@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from app.api.deps import CurrentCustomerId, CurrentUser, SessionDep, SettingsDep
+from app.models.account import AccountPublic
+from app.models.customer import CustomerPublic, CustomerRegister, CustomerRegistered
+from app.schemas.errors import error_responses
+from app.services import customers
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a customer (KYC) with a login and a first checking account",
+    responses=error_responses(403, 409, 422),
+)
+def register(
+    body: CustomerRegister, session: SessionDep, settings: SettingsDep
+) -> CustomerRegistered:
+    result = customers.register(session=session, settings=settings, data=body)
+    return CustomerRegistered(
+        customer_oid=result.customer.id,
+        username=result.user.username,
+        password=result.password,
+        account=AccountPublic.model_validate(result.account),
+    )
+
+
+@router.get(
+    "/me",
+    summary="The caller's own profile (ID document masked)",
+    responses=error_responses(401, 403),
+)
+def me(customer_id: CurrentCustomerId, user: CurrentUser, session: SessionDep) -> CustomerPublic:
+    customer = customers.get(session=session, customer_id=customer_id)
+    return CustomerPublic.model_validate(
+        customer, update={"customer_oid": customer.id, "username": user.username}
+    )

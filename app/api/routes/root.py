@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from app.api.deps import SessionDep, SettingsDep
+from app.schemas.health import HealthResponse, Landing
+from app.services import health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/", summary="Landing page with links to the docs")
+def landing(settings: SettingsDep) -> Landing:
+    return Landing(
+        message=f"Welcome to {settings.project_name}, a sandbox bank for developers and agents",
+        version=settings.version,
+        docs="/docs",
+        redoc="/redoc",
+        health="/health",
+    )
+
+
+@router.get(
+    "/health",
+    summary="Service and database status",
+    responses={503: {"model": HealthResponse, "description": "Database unreachable"}},
+)
+def get_health(session: SessionDep, settings: SettingsDep, response: Response) -> HealthResponse:
+    ok = health.database_ok(session=session)
+    if not ok:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return HealthResponse(
+        status="ok" if ok else "unavailable",
+        service=settings.service_name,
+        version=settings.version,
+        database="connected" if ok else "unreachable",
+    )

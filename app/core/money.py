@@ -1,0 +1,79 @@
+"""Exact amounts: `Decimal` in Python, integers in the database, decimal strings in JSON."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Annotated, Any
+
+from pydantic import Field, PlainSerializer
+from sqlalchemy import BigInteger
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+MONEY_SCALE = 2
+QUANTITY_SCALE = 8
+CENT = Decimal(1).scaleb(-MONEY_SCALE)
+
+
+class ScaledDecimal(TypeDecorator[Decimal]):
+    """A `Decimal` with a fixed number of places, kept as an integer count of its smallest unit.
+
+    Integers are exact in SQLite and PostgreSQL alike, and `SUM()` over them stays exact.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, scale: int) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("floats are not accepted for exact amounts")
+        amount = value if isinstance(value, Decimal) else Decimal(value)
+        scaled = amount.scaleb(self.scale)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{amount} has more than {self.scale} decimal places")
+        return int(scaled)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(int(value)).scaleb(-self.scale)
+
+
+def money_column() -> ScaledDecimal:
+    return ScaledDecimal(MONEY_SCALE)
+
+
+def quantity_column() -> ScaledDecimal:
+    return ScaledDecimal(QUANTITY_SCALE)
+
+
+def to_money(value: Decimal | int | str) -> Decimal:
+    """Round to cents (banker's rounding) with exactly two places."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def _money_str(value: Decimal) -> str:
+    return str(to_money(value))
+
+
+def _quantity_str(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+# Output types: always a string with two places ("25000.00"); quantities without trailing zeros.
+MoneyOut = Annotated[Decimal, PlainSerializer(_money_str, return_type=str, when_used="always")]
+QuantityOut = Annotated[
+    Decimal, PlainSerializer(_quantity_str, return_type=str, when_used="always")
+]
+
+# Input type for amounts that move money: > 0, at most two decimals.
+PositiveAmount = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=15, decimal_places=MONEY_SCALE, examples=["25.00"]),
+]

@@ -1,0 +1,90 @@
+"""Domain errors. Services raise these; one handler in `app.main` turns them into JSON."""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """A failure the caller can act on: `{"detail": message}` with `status_code`."""
+
+    status_code: int = 400
+    message: str = "Bad request"
+    headers: dict[str, str] | None = None
+
+    def __init__(self, message: str | None = None, status_code: int | None = None) -> None:
+        self.message = message or self.message
+        if status_code is not None:
+            self.status_code = status_code
+        super().__init__(self.message)
+
+
+class BadRequest(AppError):
+    status_code = 400
+    message = "Bad request"
+
+
+class NotAuthenticated(AppError):
+    status_code = 401
+    message = "Not authenticated"
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class InvalidCredentials(NotAuthenticated):
+    message = "Invalid username or password"
+
+
+class InvalidToken(NotAuthenticated):
+    message = "Invalid or expired token"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    message = "Not enough permissions"
+
+
+class CountryNotAllowed(Forbidden):
+    message = "Registration not allowed from this country"
+
+
+class NotFound(AppError):
+    status_code = 404
+    message = "Not found"
+
+
+class CustomerNotFound(NotFound):
+    message = "Customer not found"
+
+
+class AccountNotFound(NotFound):
+    message = "Account not found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    message = "Conflict"
+
+
+class UsernameTaken(Conflict):
+    message = "Username already exists"
+
+
+class AccountTypeExists(Conflict):
+    message = "Customer already has an account of this type"
+
+
+class ValidationFailed(AppError):
+    status_code = 422
+    message = "Validation failed"
+
+
+class UnsupportedCurrency(ValidationFailed):
+    message = "Currency is not supported"
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+    message = "Service unavailable"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    message = "Request body too large"

@@ -1,0 +1,124 @@
+"""The application factory: settings, database, routers and the one error handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.api.deps import require_roles
+from app.api.routes import accounts, admin, auth, customers, reference, root
+from app.core.config import Settings, get_settings
+from app.core.db import create_db_engine, init_schema, new_session, write_transaction
+from app.core.limits import BodySizeLimitMiddleware
+from app.errors import AppError
+from app.models.user import Role
+from app.services import institutions, users
+from app.services import reference as reference_service
+
+logger = logging.getLogger("app")
+
+DESCRIPTION = """
+A sandbox bank for developers and AI agents: customers, accounts, money and portfolios.
+
+1. `POST /customers/register` to get a login and a first account (keep the password it returns).
+2. **Authorize** (top right) with that username and password, or `POST /auth/logon`.
+3. `POST /accounts/open`, `GET /accounts/overview`, `GET /customers/me`.
+
+Amounts are exact decimal strings such as `"25000.00"`. Errors are `{"detail": ...}`.
+"""
+
+
+def bootstrap(app: FastAPI) -> None:
+    """First-start data: reference lists, this bank's institution row, the bootstrap admin."""
+    settings: Settings = app.state.settings
+    with new_session(app.state.engine) as session:
+        reference_service.ensure_defaults(
+            session=session,
+            countries=settings.default_countries,
+            currencies=settings.default_currencies,
+        )
+        with write_transaction(session):
+            institutions.ensure_own_bank(session=session, settings=settings)
+        if settings.admin_username and settings.admin_password:
+            users.ensure_admin(
+                session=session,
+                username=settings.admin_username,
+                password=settings.admin_password,
+                bcrypt_rounds=settings.bcrypt_rounds,
+            )
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    init_schema(app.state.engine)
+    bootstrap(app)
+    yield
+    app.state.engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level.upper())
+    # Resolve the signing key once (from the environment or the local key file).
+    settings = settings.model_copy(update={"secret_key": settings.resolve_secret_key()})
+
+    app = FastAPI(
+        title=settings.project_name,
+        version=settings.version,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.settings = settings
+    app.state.engine = create_db_engine(settings)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    _add_exception_handlers(app)
+
+    app.include_router(root.router)
+    app.include_router(auth.router)
+    app.include_router(customers.router)
+    app.include_router(accounts.router)
+    app.include_router(reference.router)
+    app.include_router(admin.router, dependencies=[Depends(require_roles(Role.admin))])
+    return app
+
+
+def _add_exception_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        logger.warning("integrity error reached the handler: %s", type(exc.orig).__name__)
+        return JSONResponse({"detail": "The request conflicts with existing data"}, 409)
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(_request: Request, exc: OperationalError) -> JSONResponse:
+        logger.error("database error: %s", type(exc.orig).__name__)
+        return JSONResponse({"detail": "Database unavailable, try again later"}, 503)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error")
+        return JSONResponse({"detail": "Internal server error"}, 500)
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `uvicorn app.main:app` builds the app on first access, so importing this module in tests
+    # (which call create_app with their own settings) touches no database and no key file.
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import field_validator
+from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.core.clock import UTCDateTime, utcnow
+from app.core.money import MoneyOut, money_column
+
+
+class AccountType(StrEnum):
+    checking = "checking"
+    saving = "saving"
+    investment = "investment"
+
+
+class AccountBase(SQLModel):
+    account_type: AccountType = Field(max_length=20)
+    currency: str = Field(min_length=3, max_length=3)
+
+
+class Account(AccountBase, table=True):
+    """An account: opened at this bank (with an IBAN) or held elsewhere and aggregated."""
+
+    __table_args__ = (
+        UniqueConstraint(
+            "customer_id", "institution_id", "account_type", name="uq_account_customer_type"
+        ),
+        CheckConstraint("balance >= 0", name="ck_account_balance_non_negative"),
+        CheckConstraint(
+            "account_type IN ('checking', 'saving', 'investment')", name="ck_account_type"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: uuid.UUID = Field(foreign_key="customer.id", ondelete="CASCADE", index=True)
+    institution_id: int = Field(foreign_key="institution.id", index=True)
+    iban: str | None = Field(default=None, max_length=34, unique=True)
+    account_number: str | None = Field(default=None, max_length=40)
+    currency: str = Field(foreign_key="currency.code", max_length=3)
+    balance: Decimal = Field(default=Decimal("0.00"), sa_type=money_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AccountOpen(AccountBase):
+    account_type: AccountType = Field(schema_extra={"examples": ["saving"]})
+    currency: str = Field(
+        default="EUR", min_length=3, max_length=3, schema_extra={"examples": ["EUR"]}
+    )
+
+    @field_validator("currency")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+
+class AccountPublic(AccountBase):
+    iban: str | None
+    balance: MoneyOut
+    created_at: datetime
+
+
+class AccountsOverview(SQLModel):
+    message: str
+    accounts: list[AccountPublic]

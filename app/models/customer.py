@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import field_validator
+from sqlmodel import Field, SQLModel
+
+from app.core.clock import UTCDateTime, utcnow
+from app.models.account import AccountPublic
+
+
+class CustomerBase(SQLModel):
+    name: str = Field(min_length=2, max_length=100)
+
+
+class Customer(CustomerBase, table=True):
+    """A customer. KYC fields are empty for customers made by `POST /register-customer`."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    date_of_birth: date | None = None
+    address: str | None = Field(default=None, max_length=200)
+    country: str | None = Field(default=None, max_length=2)
+    id_document: str | None = Field(default=None, max_length=50)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+USERNAME_PATTERN = r"^[A-Za-z0-9._-]{3,20}$"
+
+
+class CustomerRegister(CustomerBase):
+    """What `POST /customers/register` takes. Unknown fields (a role, a balance) are ignored."""
+
+    name: str = Field(min_length=2, max_length=100, schema_extra={"examples": ["Jane Doe"]})
+    dob: date = Field(
+        description="Date of birth; the customer must be 18 or older",
+        schema_extra={"examples": ["1990-05-17"]},
+    )
+    address: str = Field(
+        min_length=5, max_length=200, schema_extra={"examples": ["Damrak 1, 1012 LG Amsterdam"]}
+    )
+    country: str = Field(
+        min_length=2,
+        max_length=2,
+        description="ISO 3166-1 alpha-2; must be on the allowed list",
+        schema_extra={"examples": ["NL"]},
+    )
+    id_document: str = Field(
+        min_length=5,
+        max_length=50,
+        description="ID document number",
+        schema_extra={"examples": ["NL1234567"]},
+    )
+    username: str = Field(
+        regex=USERNAME_PATTERN,
+        description="3-20 of A-Z a-z 0-9 . _ - (unique, ignoring case)",
+        schema_extra={"examples": ["jane.doe"]},
+    )
+    password: str | None = Field(
+        default=None,
+        min_length=12,
+        description="12 to 72 bytes in UTF-8; generated and returned once when absent",
+    )
+
+    @field_validator("name", "address", "id_document")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        stripped = value.strip()
+        if len(stripped) < 2:
+            raise ValueError("must not be blank")
+        return stripped
+
+    @field_validator("country")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("password")
+    @classmethod
+    def _password_bytes(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode()) > 72:
+            raise ValueError("password must be at most 72 bytes in UTF-8")
+        return value
+
+
+class CustomerRegistered(SQLModel):
+    message: str = "Registration successful"
+    customer_oid: uuid.UUID
+    username: str
+    password: str = Field(description="Shown only this once: store it now")
+    account: AccountPublic
+
+
+class CustomerPublic(CustomerBase):
+    """The customer's own profile: the ID document is masked."""
+
+    customer_oid: uuid.UUID
+    username: str | None = None
+    date_of_birth: date | None = None
+    address: str | None = None
+    country: str | None = None
+    id_document: str | None = None
+    created_at: datetime
+
+    @field_validator("id_document")
+    @classmethod
+    def _mask(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # Five stars whatever the length, so the mask does not reveal it either.
+        return "*****" + (value[-3:] if len(value) > 3 else "")

@@ -1,0 +1,95 @@
+"""Accounts at this bank: opening them, with a real IBAN, and the customer's overview."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Sequence
+
+from schwifty import IBAN
+from sqlalchemy import exists
+from sqlmodel import Session, col, select
+
+from app.core.config import Settings
+from app.core.db import write_transaction
+from app.errors import AccountTypeExists, UnsupportedCurrency
+from app.models.account import Account, AccountType
+from app.services import institutions, reference
+
+
+def generate_iban(*, session: Session, settings: Settings) -> str:
+    """A valid IBAN under the bank's own bank code that no account has yet."""
+    while True:
+        account_code = f"{secrets.randbelow(10**10):010d}"
+        iban = str(
+            IBAN.generate(
+                settings.bank_country, bank_code=settings.bank_code, account_code=account_code
+            )
+        )
+        if not session.exec(select(exists().where(col(Account.iban) == iban))).one():
+            return iban
+
+
+def add_account(
+    *,
+    session: Session,
+    settings: Settings,
+    customer_id: uuid.UUID,
+    account_type: AccountType,
+    currency: str,
+) -> Account:
+    """Add an account at this bank inside the caller's unit of work (which commits)."""
+    code = currency.upper()
+    if not reference.is_currency_supported(session=session, code=code):
+        raise UnsupportedCurrency(f"Currency {code} is not supported")
+    bank_id = institutions.get_own_bank(session=session).id
+    assert bank_id is not None
+    taken = session.exec(
+        select(
+            exists().where(
+                col(Account.customer_id) == customer_id,
+                col(Account.institution_id) == bank_id,
+                col(Account.account_type) == account_type,
+            )
+        )
+    ).one()
+    if taken:
+        raise AccountTypeExists(f"Customer already has a {account_type.value} account")
+    account = Account(
+        customer_id=customer_id,
+        institution_id=bank_id,
+        account_type=account_type,
+        currency=code,
+        iban=generate_iban(session=session, settings=settings),
+    )
+    session.add(account)
+    session.flush()
+    return account
+
+
+def open_account(
+    *,
+    session: Session,
+    settings: Settings,
+    customer_id: uuid.UUID,
+    account_type: AccountType,
+    currency: str,
+) -> Account:
+    with write_transaction(session):
+        return add_account(
+            session=session,
+            settings=settings,
+            customer_id=customer_id,
+            account_type=account_type,
+            currency=currency,
+        )
+
+
+def list_own_bank_accounts(*, session: Session, customer_id: uuid.UUID) -> Sequence[Account]:
+    bank = institutions.get_own_bank(session=session)
+    statement = (
+        select(Account)
+        .where(Account.customer_id == customer_id, Account.institution_id == bank.id)
+        .order_by(col(Account.created_at), col(Account.id))
+    )
+    return session.exec(statement).all()
