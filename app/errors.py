@@ -83,8 +83,3 @@ class UnsupportedCurrency(ValidationFailed):
 class ServiceUnavailable(AppError):
     status_code = 503
     message = "Service unavailable"
-
-
-class PayloadTooLarge(AppError):
-    status_code = 413
-    message = "Request body too large"

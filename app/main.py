@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -68,7 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Resolve the signing key once (from the environment or the local key file).
     settings = settings.model_copy(update={"secret_key": settings.resolve_secret_key()})
 
-    app = FastAPI(
+    # Swagger UI and ReDoc are served from the package's own files, not a CDN: the sandbox's
+    # docs work offline and behind firewalls.
+    app = FastAPIOffline(
         title=settings.project_name,
         version=settings.version,
         description=DESCRIPTION,
@@ -104,6 +111,13 @@ def _add_exception_handlers(app: FastAPI) -> None:
         logger.error("database error: %s", type(exc.orig).__name__)
         return JSONResponse({"detail": "Database unavailable, try again later"}, 503)
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler echoes the input, which can hold what JSON output cannot:
+        # NaN or Infinity (Python's json reads them) or a lone surrogate ("\ud800"). It then
+        # fails to render and the client gets a 500.
+        return JSONResponse({"detail": _json_safe(jsonable_encoder(exc.errors()))}, 422)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
@@ -112,6 +126,19 @@ def _add_exception_handlers(app: FastAPI) -> None:
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error")
         return JSONResponse({"detail": "Internal server error"}, 500)
+
+
+def _json_safe(value: Any) -> Any:
+    """`value` with non-finite floats as strings and unencodable characters replaced."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {_json_safe(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    return value
 
 
 def __getattr__(name: str) -> FastAPI:

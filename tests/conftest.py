@@ -7,8 +7,10 @@ Each test gets its own SQLite file (so concurrency tests see real locking) unles
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -47,6 +49,20 @@ def app(settings: Settings) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def make_client(settings: Settings) -> Iterator[Callable[..., TestClient]]:
+    """Build another app from the test settings with some of them changed, and a started
+    client for it (`make_client(max_body_bytes=2048)`). The same database is used unless
+    `database_url` is overridden; every client is closed at the end of the test."""
+    with ExitStack() as stack:
+
+        def factory(**overrides: Any) -> TestClient:
+            application = create_app(settings.model_copy(update=overrides))
+            return stack.enter_context(TestClient(application))
+
+        yield factory
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from app.errors import PayloadTooLarge
 
 
 class BodySizeLimitMiddleware:
@@ -31,8 +30,10 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    # Raised inside request parsing: the AppError handler answers 413.
-                    raise PayloadTooLarge(_message(self.max_bytes))
+                    # Raised inside request parsing. FastAPI turns any other exception raised
+                    # while it reads the body into a 400, but re-raises an HTTPException, which
+                    # the app's handler answers as 413 `{"detail": ...}`.
+                    raise HTTPException(413, detail=_message(self.max_bytes))
             return message
 
         await self.app(scope, limited_receive, send)

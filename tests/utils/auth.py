@@ -39,6 +39,10 @@ class AuthedUser:
     refresh_token: str
 
 
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 def logon(client: TestClient, username: str, password: str) -> dict[str, Any]:
     response = client.post("/auth/logon", data={"username": username, "password": password})
     assert response.status_code == 200, response.text

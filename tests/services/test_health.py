@@ -1,0 +1,23 @@
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from app.core.config import Settings
+from app.core.db import create_db_engine, new_session
+from app.services import health
+
+
+def test_database_ok_when_reachable(session: Session) -> None:
+    assert health.database_ok(session=session) is True
+
+
+def test_database_not_ok_when_unreachable(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"sqlite:///{tmp_path / 'missing-dir' / 'db.sqlite'}"
+    engine = create_db_engine(settings.model_copy(update={"database_url": url}))
+    with new_session(engine) as session:
+        assert health.database_ok(session=session) is False
+    assert "database unreachable (OperationalError)" in caplog.text
+    engine.dispose()
