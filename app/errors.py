@@ -53,6 +53,11 @@ class NotFound(AppError):
 class CustomerNotFound(NotFound):
     message = "Customer not found"
 
+    @classmethod
+    def for_oid(cls, customer_oid: object) -> CustomerNotFound:
+        """The 002 wording; the same body whether the customer is absent or not the caller's."""
+        return cls(f"Customer with CustomerOID '{customer_oid}' not found")
+
 
 class AccountNotFound(NotFound):
     message = "Account not found"
@@ -78,6 +83,26 @@ class ValidationFailed(AppError):
 
 class UnsupportedCurrency(ValidationFailed):
     message = "Currency is not supported"
+
+
+class InvalidCustomerOid(BadRequest):
+    message = "Invalid CustomerOID format"
+
+
+class InvalidCursor(BadRequest):
+    message = "Invalid cursor"
+
+
+class FxRateNotFound(NotFound):
+    message = "FX rate not found"
+
+
+class CustomerExists(Conflict):
+    message = "Customer already exists"
+
+
+class FxRateMissing(ValidationFailed):
+    message = "No FX rate for a currency in the data"
 
 
 class ServiceUnavailable(AppError):

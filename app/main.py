@@ -17,13 +17,22 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.deps import require_roles
-from app.api.routes import accounts, admin, auth, customers, reference, root
+from app.api.routes import (
+    accounts,
+    admin,
+    auth,
+    customer_directory,
+    customers,
+    portfolio,
+    reference,
+    root,
+)
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, init_schema, new_session, write_transaction
 from app.core.limits import BodySizeLimitMiddleware
 from app.errors import AppError
 from app.models.user import Role
-from app.services import institutions, users
+from app.services import fx, institutions, users
 from app.services import reference as reference_service
 
 logger = logging.getLogger("app")
@@ -33,14 +42,17 @@ A sandbox bank for developers and AI agents: customers, accounts, money and port
 
 1. `POST /customers/register` to get a login and a first account (keep the password it returns).
 2. **Authorize** (top right) with that username and password, or `POST /auth/logon`.
-3. `POST /accounts/open`, `GET /accounts/overview`, `GET /customers/me`.
+3. `POST /accounts/open`, `GET /accounts/overview`, `GET /customers/me`, `GET /portfolio`.
+
+Analysts and agents read any customer's whole picture at `GET /user-portfolio/{customer_oid}`.
 
 Amounts are exact decimal strings such as `"25000.00"`. Errors are `{"detail": ...}`.
 """
 
 
 def bootstrap(app: FastAPI) -> None:
-    """First-start data: reference lists, this bank's institution row, the bootstrap admin."""
+    """First-start data: reference lists and FX rates, this bank's institution row, the
+    bootstrap admin."""
     settings: Settings = app.state.settings
     with new_session(app.state.engine) as session:
         reference_service.ensure_defaults(
@@ -48,6 +60,7 @@ def bootstrap(app: FastAPI) -> None:
             countries=settings.default_countries,
             currencies=settings.default_currencies,
         )
+        fx.ensure_defaults(session=session, rates=settings.default_fx_rates)
         with write_transaction(session):
             institutions.ensure_own_bank(session=session, settings=settings)
         if settings.admin_username and settings.admin_password:
@@ -91,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(customers.router)
     app.include_router(accounts.router)
+    app.include_router(customer_directory.router)
+    app.include_router(portfolio.router)
     app.include_router(reference.router)
     app.include_router(admin.router, dependencies=[Depends(require_roles(Role.admin))])
     return app

@@ -12,9 +12,9 @@ from sqlmodel import Session
 
 from app.core.config import Settings
 from app.core.db import new_session
-from app.errors import Forbidden, NotAuthenticated
+from app.errors import CustomerNotFound, Forbidden, NotAuthenticated
 from app.models.user import Role, User
-from app.services import auth
+from app.services import auth, customers
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/logon", auto_error=False)
 
@@ -61,3 +61,22 @@ def get_current_customer_id(user: CurrentUser) -> uuid.UUID:
 CurrentCustomerId = Annotated[uuid.UUID, Depends(get_current_customer_id)]
 AdminUser = Annotated[User, Depends(require_roles(Role.admin))]
 AnalystUser = Annotated[User, Depends(require_roles(Role.analyst, Role.admin))]
+
+
+def parse_customer_oid_path(customer_oid: str) -> uuid.UUID:
+    """The `{customer_oid}` path parameter as a UUID; 400 "Invalid CustomerOID format" if not."""
+    return customers.parse_customer_oid(customer_oid)
+
+
+def get_portfolio_customer_id(user: CurrentUser, customer_oid: str) -> uuid.UUID:
+    """Whose portfolio the caller may read: any for analysts and admins, only their own for a
+    customer. Another customer's OID answers 404 with the same body as an unknown one."""
+    customer_id = customers.parse_customer_oid(customer_oid)
+    if user.role == Role.customer and user.customer_id != customer_id:
+        raise CustomerNotFound.for_oid(customer_id)
+    return customer_id
+
+
+# Declared after the role checks in a route's signature, so 401/403 come before a 400.
+CustomerOidPath = Annotated[uuid.UUID, Depends(parse_customer_oid_path)]
+PortfolioCustomerId = Annotated[uuid.UUID, Depends(get_portfolio_customer_id)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -48,6 +49,16 @@ class Settings(BaseSettings):
 
     default_countries: list[str] = ["NL", "BE", "DE"]
     default_currencies: list[str] = ["EUR", "USD", "GBP"]
+    # Reference FX rates inserted on first start: "BASE/QUOTE" -> units of QUOTE per BASE.
+    # Pairs whose currencies are not supported are left out.
+    default_fx_rates: dict[str, Decimal] = {
+        "EUR/USD": Decimal("1.0850"),
+        "EUR/GBP": Decimal("0.8550"),
+        "EUR/CHF": Decimal("0.9400"),
+        "EUR/JPY": Decimal("162.00"),
+    }
+    # Portfolio totals are converted into this currency unless a request names another.
+    base_currency: str = Field(default="EUR", min_length=3, max_length=3)
 
     bank_name: str = "OpenBank"
     bank_country: str = "NL"
@@ -63,6 +74,24 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
+
+    @field_validator("default_fx_rates")
+    @classmethod
+    def _check_fx_pairs(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        checked: dict[str, Decimal] = {}
+        for pair, rate in value.items():
+            base, sep, quote = pair.upper().partition("/")
+            if sep != "/" or len(base) != 3 or len(quote) != 3 or base == quote:
+                raise ValueError(f"FX pair {pair!r} must look like 'EUR/USD'")
+            if rate <= 0:
+                raise ValueError(f"FX rate for {pair} must be positive")
+            checked[f"{base}/{quote}"] = rate
+        return checked
+
+    @field_validator("base_currency")
+    @classmethod
+    def _upper_currency(cls, value: str) -> str:
+        return value.upper()
 
     @property
     def is_sqlite(self) -> bool:

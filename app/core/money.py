@@ -53,6 +53,11 @@ def quantity_column() -> ScaledDecimal:
     return ScaledDecimal(QUANTITY_SCALE)
 
 
+def price_column() -> ScaledDecimal:
+    """Unit prices and FX rates: eight places, so 1.0850 EUR/USD or a 0.00012 BTC strike fit."""
+    return ScaledDecimal(QUANTITY_SCALE)
+
+
 def to_money(value: Decimal | int | str) -> Decimal:
     """Round to cents (banker's rounding) with exactly two places."""
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_EVEN)
@@ -66,11 +71,22 @@ def _quantity_str(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+def _price_str(value: Decimal) -> str:
+    """No trailing zeros beyond the cents: "180.00", "1.085", "0.9216589862"."""
+    normalised = value.normalize()
+    exponent = normalised.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -MONEY_SCALE:
+        normalised = normalised.quantize(CENT)
+    return format(normalised, "f")
+
+
 # Output types: always a string with two places ("25000.00"); quantities without trailing zeros.
 MoneyOut = Annotated[Decimal, PlainSerializer(_money_str, return_type=str, when_used="always")]
 QuantityOut = Annotated[
     Decimal, PlainSerializer(_quantity_str, return_type=str, when_used="always")
 ]
+# Prices and rates (up to QUANTITY_SCALE places): at least two decimals, no trailing zeros after.
+PriceOut = Annotated[Decimal, PlainSerializer(_price_str, return_type=str, when_used="always")]
 
 # Input type for amounts that move money: > 0, at most two decimals.
 PositiveAmount = Annotated[

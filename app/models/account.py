@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.clock import UTCDateTime, utcnow
 from app.core.money import MoneyOut, money_column
+from app.models.institution import InstitutionPublic
 
 
 class AccountType(StrEnum):
@@ -31,7 +32,12 @@ class Account(AccountBase, table=True):
         UniqueConstraint(
             "customer_id", "institution_id", "account_type", name="uq_account_customer_type"
         ),
+        # An aggregated account at another institution is known by its number there.
+        UniqueConstraint("institution_id", "account_number", name="uq_account_institution_number"),
         CheckConstraint("balance >= 0", name="ck_account_balance_non_negative"),
+        CheckConstraint(
+            "iban IS NOT NULL OR account_number IS NOT NULL", name="ck_account_identified"
+        ),
         CheckConstraint(
             "account_type IN ('checking', 'saving', 'investment')", name="ck_account_type"
         ),
@@ -63,6 +69,33 @@ class AccountPublic(AccountBase):
     iban: str | None
     balance: MoneyOut
     created_at: datetime
+
+
+class BankAccountPublic(AccountBase):
+    """An account in the portfolio (document 002): ours or aggregated, with its institution."""
+
+    id: int
+    customer_oid: uuid.UUID
+    account_number: str = Field(description="The IBAN for accounts at this bank")
+    iban: str | None
+    balance: MoneyOut
+    institution: InstitutionPublic
+
+    @classmethod
+    def from_row(cls, account: Account, institution: InstitutionPublic) -> BankAccountPublic:
+        number = account.account_number or account.iban
+        assert account.id is not None
+        assert number is not None
+        return cls(
+            id=account.id,
+            customer_oid=account.customer_id,
+            account_number=number,
+            iban=account.iban,
+            account_type=account.account_type,
+            balance=account.balance,
+            currency=account.currency,
+            institution=institution,
+        )
 
 
 class AccountsOverview(SQLModel):

@@ -110,3 +110,42 @@ class CustomerPublic(CustomerBase):
             return None
         # Five stars whatever the length, so the mask does not reveal it either.
         return "*****" + (value[-3:] if len(value) > 3 else "")
+
+
+class CustomerCreate(CustomerBase):
+    """What `POST /register-customer` (document 002) takes: a name and, optionally, the id."""
+
+    name: str = Field(min_length=2, max_length=100, schema_extra={"examples": ["New Customer"]})
+    customer_oid: str | None = Field(
+        default=None,
+        max_length=64,
+        description="A UUID such as 550e8400-e29b-41d4-a716-446655440000; generated when absent",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _strip_name(cls, value: str) -> str:
+        stripped = value.strip()
+        if len(stripped) < 2:
+            raise ValueError("must have at least 2 characters")
+        return stripped
+
+
+class CustomerListItem(CustomerBase):
+    customer_oid: uuid.UUID
+
+
+class CustomerCreated(CustomerBase):
+    customer_oid: uuid.UUID
+    message: str = "Customer registered successfully"
+
+
+class CustomerDeleted(SQLModel):
+    customer_oid: uuid.UUID
+    message: str = "Customer and all associated data deleted successfully"
+
+
+class CustomerExists(SQLModel):
+    customer_oid: uuid.UUID
+    exists: bool
+    name: str | None

@@ -1,24 +1,34 @@
-"""Customers: KYC registration (customer, login and first account in one unit of work)."""
+"""Customers: KYC registration (customer, login and first account in one unit of work), and the
+customer directory of document 002 (list, create by name, exists, delete with everything owned)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session
+from sqlalchemy import delete as sql_delete
+from sqlmodel import Session, col, func, select
 
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import write_transaction
 from app.core.security import generate_password, hash_password
-from app.errors import CountryNotAllowed, CustomerNotFound, ValidationFailed
+from app.errors import (
+    CountryNotAllowed,
+    CustomerExists,
+    CustomerNotFound,
+    InvalidCustomerOid,
+    ValidationFailed,
+)
 from app.models.account import Account, AccountType
 from app.models.customer import Customer, CustomerRegister
 from app.models.user import Role, User
 from app.services import accounts, reference, users
 
 MINIMUM_AGE = 18
+CANONICAL_UUID_LENGTH = 36
 EARLIEST_BIRTH_YEAR = 1900
 FIRST_ACCOUNT_CURRENCY = "EUR"
 
@@ -85,3 +95,67 @@ def get(*, session: Session, customer_id: uuid.UUID) -> Customer:
     if customer is None:
         raise CustomerNotFound()
     return customer
+
+
+def parse_customer_oid(value: str) -> uuid.UUID:
+    """A CustomerOID in the canonical 8-4-4-4-12 form (any case); 400 for anything else."""
+    text = value.strip()
+    if len(text) != CANONICAL_UUID_LENGTH:
+        raise InvalidCustomerOid()
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise InvalidCustomerOid() from None
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    items: Sequence[Customer]
+    total: int
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_customers(
+    *, session: Session, limit: int, offset: int, name: str | None = None
+) -> CustomerPage:
+    """Customers by name (ignoring case), a page at a time, with the number that match."""
+    conditions = []
+    if name:
+        pattern = f"%{_escape_like(name.strip())}%"
+        conditions.append(col(Customer.name).ilike(pattern, escape="\\"))
+    total = session.exec(select(func.count()).select_from(Customer).where(*conditions)).one()
+    statement = (
+        select(Customer)
+        .where(*conditions)
+        .order_by(func.lower(col(Customer.name)), col(Customer.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return CustomerPage(items=session.exec(statement).all(), total=total)
+
+
+def find(*, session: Session, customer_id: uuid.UUID) -> Customer | None:
+    return session.get(Customer, customer_id)
+
+
+def create(*, session: Session, name: str, customer_oid: str | None = None) -> Customer:
+    """A customer with a name only (no login, no KYC), as `POST /register-customer` makes."""
+    customer_id = parse_customer_oid(customer_oid) if customer_oid else uuid.uuid4()
+    with write_transaction(session):
+        if session.get(Customer, customer_id) is not None:
+            raise CustomerExists(f"Customer with CustomerOID '{customer_id}' already exists")
+        customer = Customer(id=customer_id, name=name)
+        session.add(customer)
+    return customer
+
+
+def delete(*, session: Session, customer_id: uuid.UUID) -> None:
+    """Delete the customer and, through the ON DELETE CASCADE foreign keys, everything it owns:
+    accounts, holdings, transactions, spending, derivatives, logins and their tokens."""
+    with write_transaction(session):
+        result = session.exec(sql_delete(Customer).where(col(Customer.id) == customer_id))
+        if result.rowcount == 0:
+            raise CustomerNotFound.for_oid(customer_id)

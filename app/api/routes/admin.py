@@ -1,14 +1,15 @@
-"""Admin: reference data. The router is gated to admins once, where it is included."""
+"""Admin: reference data and FX rates. The router is gated to admins once, where it is included."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from app.api.deps import SessionDep
 from app.models.country import AllowedCountryCreate, AllowedCountryPublic
 from app.models.currency import CurrencyCreate, CurrencyPublic
+from app.models.fx_rate import FxRatePublic, FxRateUpdate
 from app.schemas.errors import error_responses
-from app.services import reference
+from app.services import fx, reference
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -64,3 +65,41 @@ def add_currency(body: CurrencyCreate, session: SessionDep) -> CurrencyPublic:
 )
 def delete_currency(code: str, session: SessionDep) -> None:
     reference.delete_currency(session=session, code=code)
+
+
+@router.get("/fx-rates", summary="List reference FX rates (1 base = rate quote)")
+def list_fx_rates(session: SessionDep) -> list[FxRatePublic]:
+    return [FxRatePublic.model_validate(r) for r in fx.list_rates(session=session)]
+
+
+@router.get(
+    "/fx-rates/{base}/{quote}",
+    summary="One reference FX rate",
+    responses=error_responses(404, 422),
+)
+def get_fx_rate(base: str, quote: str, session: SessionDep) -> FxRatePublic:
+    return FxRatePublic.model_validate(fx.get_rate(session=session, base=base, quote=quote))
+
+
+@router.put(
+    "/fx-rates/{base}/{quote}",
+    summary="Set a reference FX rate: 201 when new, 200 when replaced",
+    responses={201: {"model": FxRatePublic, "description": "Created"}, **error_responses(422)},
+)
+def set_fx_rate(
+    base: str, quote: str, body: FxRateUpdate, session: SessionDep, response: Response
+) -> FxRatePublic:
+    rate, created = fx.set_rate(session=session, base=base, quote=quote, rate=body.rate)
+    if created:
+        response.status_code = status.HTTP_201_CREATED
+    return FxRatePublic.model_validate(rate)
+
+
+@router.delete(
+    "/fx-rates/{base}/{quote}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a reference FX rate",
+    responses=error_responses(404, 422),
+)
+def delete_fx_rate(base: str, quote: str, session: SessionDep) -> None:
+    fx.delete_rate(session=session, base=base, quote=quote)

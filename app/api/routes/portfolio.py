@@ -1,0 +1,107 @@
+"""Portfolios (document 002): the whole picture in one call, and transactions page by page."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import CurrentCustomerId, PortfolioCustomerId, SessionDep, SettingsDep
+from app.models.portfolio_transaction import TransactionType
+from app.schemas.errors import error_responses
+from app.schemas.portfolio import Portfolio, TransactionPage
+from app.services import portfolio
+
+router = APIRouter(tags=["portfolio (002)"])
+
+TransactionsLimit = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=portfolio.MAX_TRANSACTIONS_LIMIT,
+        description="How many of the latest transactions to embed (the totals count all)",
+    ),
+]
+BaseCurrency = Annotated[
+    str | None,
+    Query(
+        min_length=3,
+        max_length=3,
+        description="Currency of the converted totals; default: the BASE_CURRENCY setting",
+    ),
+]
+
+
+@router.get(
+    "/user-portfolio/{customer_oid}",
+    summary="A customer's portfolio: holdings, accounts, transactions, spending, derivatives",
+    responses=error_responses(400, 401, 404, 422),
+)
+def user_portfolio(
+    customer_id: PortfolioCustomerId,
+    session: SessionDep,
+    settings: SettingsDep,
+    transactions_limit: TransactionsLimit = portfolio.DEFAULT_TRANSACTIONS_LIMIT,
+    base_currency: BaseCurrency = None,
+) -> Portfolio:
+    return portfolio.get_portfolio(
+        session=session,
+        customer_id=customer_id,
+        base_currency=base_currency or settings.base_currency,
+        transactions_limit=transactions_limit,
+    )
+
+
+@router.get(
+    "/portfolio",
+    summary="The caller's own portfolio (customers only)",
+    responses=error_responses(401, 403, 422),
+)
+def own_portfolio(
+    customer_id: CurrentCustomerId,
+    session: SessionDep,
+    settings: SettingsDep,
+    transactions_limit: TransactionsLimit = portfolio.DEFAULT_TRANSACTIONS_LIMIT,
+    base_currency: BaseCurrency = None,
+) -> Portfolio:
+    return portfolio.get_portfolio(
+        session=session,
+        customer_id=customer_id,
+        base_currency=base_currency or settings.base_currency,
+        transactions_limit=transactions_limit,
+    )
+
+
+@router.get(
+    "/user-portfolio/{customer_oid}/transactions",
+    summary="Transactions newest first, a page at a time (keyset cursor `before`)",
+    responses=error_responses(400, 401, 404, 422),
+)
+def user_transactions(
+    customer_id: PortfolioCustomerId,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=portfolio.MAX_PAGE_LIMIT)] = portfolio.DEFAULT_PAGE_LIMIT,
+    before: Annotated[
+        str | None,
+        Query(max_length=200, description="`next_cursor` of the previous page"),
+    ] = None,
+    date_from: Annotated[
+        date | None, Query(alias="from", description="First day included (UTC)")
+    ] = None,
+    date_to: Annotated[
+        date | None, Query(alias="to", description="Last day included (UTC)")
+    ] = None,
+    transaction_type: Annotated[TransactionType | None, Query(alias="type")] = None,
+    category: Annotated[str | None, Query(max_length=50)] = None,
+) -> TransactionPage:
+    return portfolio.list_transactions(
+        session=session,
+        customer_id=customer_id,
+        limit=limit,
+        before=before,
+        date_from=date_from,
+        date_to=date_to,
+        transaction_type=transaction_type,
+        category=category,
+    )

@@ -1,0 +1,270 @@
+"""The portfolio of document 002: a customer's whole financial picture in one read.
+
+Every request costs a fixed number of SQL statements whatever the customer's history holds:
+one per section, the latest transactions only (`transactions_limit`), and the totals computed in
+SQL over all rows (counts in one statement, per-currency sums grouped by currency). Older
+transactions are read page by page with a keyset cursor on (occurred_at, id), newest first,
+which costs the same at any depth thanks to the index on (customer_id, occurred_at, id).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select as sa_select
+from sqlalchemy import tuple_
+from sqlmodel import Session, col, func, select
+
+from app.errors import CustomerNotFound, InvalidCursor, ValidationFailed
+from app.models.account import Account, BankAccountPublic
+from app.models.asset import Asset, AssetPublic
+from app.models.customer import Customer
+from app.models.derivative_transaction import DerivativeTransaction, DerivativeTransactionPublic
+from app.models.institution import Institution, InstitutionPublic
+from app.models.portfolio_transaction import (
+    PortfolioTransaction,
+    PortfolioTransactionPublic,
+    TransactionType,
+)
+from app.models.spending import Spending, SpendingPublic
+from app.schemas.portfolio import (
+    CurrencyTotals,
+    HasData,
+    Portfolio,
+    PortfolioSummary,
+    PortfolioUser,
+    TransactionPage,
+)
+from app.services.fx import Converter
+
+DEFAULT_TRANSACTIONS_LIMIT = 100
+MAX_TRANSACTIONS_LIMIT = 1000
+DEFAULT_PAGE_LIMIT = 50
+MAX_PAGE_LIMIT = 1000
+ZERO = Decimal("0.00")
+
+
+# --- cursors ---------------------------------------------------------------------------------
+
+
+def encode_cursor(occurred_at: datetime, transaction_id: int) -> str:
+    """An opaque `before` cursor: base64url of "<ISO timestamp>|<id>", without padding."""
+    raw = f"{occurred_at.astimezone(UTC).isoformat()}|{transaction_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, _, ident = raw.partition("|")
+        occurred_at = datetime.fromisoformat(stamp)
+        transaction_id = int(ident)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidCursor() from None
+    if occurred_at.tzinfo is None or transaction_id < 1:
+        raise InvalidCursor()
+    return occurred_at, transaction_id
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+def _customer(session: Session, customer_id: uuid.UUID) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise CustomerNotFound.for_oid(customer_id)
+    return customer
+
+
+def _latest_transactions(
+    session: Session, customer_id: uuid.UUID, limit: int, conditions: Sequence[Any] = ()
+) -> tuple[list[PortfolioTransactionPublic], str | None]:
+    """Up to `limit` transactions newest first, and the cursor for the next page (or None)."""
+    statement = (
+        select(PortfolioTransaction)
+        .where(col(PortfolioTransaction.customer_id) == customer_id, *conditions)
+        .order_by(col(PortfolioTransaction.occurred_at).desc(), col(PortfolioTransaction.id).desc())
+        .limit(limit + 1)
+    )
+    rows = session.exec(statement).all()
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit and page:
+        last = page[-1]
+        assert last.id is not None
+        next_cursor = encode_cursor(last.occurred_at, last.id)
+    return [PortfolioTransactionPublic.from_row(r) for r in page], next_cursor
+
+
+def list_transactions(
+    *,
+    session: Session,
+    customer_id: uuid.UUID,
+    limit: int = DEFAULT_PAGE_LIMIT,
+    before: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    transaction_type: TransactionType | None = None,
+    category: str | None = None,
+) -> TransactionPage:
+    """One page of transactions, newest first, optionally filtered; `before` continues a page."""
+    if date_from and date_to and date_from > date_to:
+        raise ValidationFailed("'from' must not be after 'to'")
+    occurred = col(PortfolioTransaction.occurred_at)
+    conditions: list[Any] = []
+    if before:
+        stamp, ident = decode_cursor(before)
+        # A row-value comparison: the index seeks straight to the cursor (an OR of the two
+        # columns would make SQLite walk every newer row first).
+        conditions.append(tuple_(occurred, col(PortfolioTransaction.id)) < tuple_(stamp, ident))
+    if date_from:
+        conditions.append(occurred >= datetime.combine(date_from, time.min, UTC))
+    if date_to:
+        conditions.append(occurred < datetime.combine(date_to + timedelta(days=1), time.min, UTC))
+    if transaction_type:
+        conditions.append(col(PortfolioTransaction.transaction_type) == transaction_type)
+    if category:
+        conditions.append(col(PortfolioTransaction.category) == category)
+    _customer(session, customer_id)
+    items, next_cursor = _latest_transactions(session, customer_id, limit, conditions)
+    return TransactionPage(
+        customer_oid=customer_id, transactions=items, next_cursor=next_cursor, limit=limit
+    )
+
+
+def _bank_accounts(session: Session, customer_id: uuid.UUID) -> list[BankAccountPublic]:
+    statement = (
+        select(Account, Institution)
+        .join(Institution, col(Account.institution_id) == col(Institution.id))
+        .where(col(Account.customer_id) == customer_id)
+        .order_by(col(Account.id))
+    )
+    institutions: dict[int | None, InstitutionPublic] = {}
+    accounts = []
+    for account, institution in session.exec(statement).all():
+        public = institutions.get(institution.id)
+        if public is None:
+            public = institutions[institution.id] = InstitutionPublic.model_validate(institution)
+        accounts.append(BankAccountPublic.from_row(account, public))
+    return accounts
+
+
+def _sums_by_currency(
+    session: Session, amount: Any, currency: Any, owner: Any, customer_id: uuid.UUID
+) -> dict[str, Decimal]:
+    statement = select(currency, func.sum(amount)).where(owner == customer_id).group_by(currency)
+    return dict(session.exec(statement).all())
+
+
+def summarise(
+    *, session: Session, customer_id: uuid.UUID, converter: Converter
+) -> PortfolioSummary:
+    """The portfolio summary over all of the customer's rows, in three SQL statements."""
+
+    def count(column: Any, owner: Any, distinct: bool = False) -> Any:
+        counted = func.count(func.distinct(column)) if distinct else func.count(column)
+        return select(counted).where(owner == customer_id).scalar_subquery()
+
+    # SQLModel's select() types at most four columns; SQLAlchemy's takes any number.
+    counts = session.execute(
+        sa_select(
+            count(col(Asset.id), col(Asset.customer_id)),
+            count(col(Account.id), col(Account.customer_id)),
+            count(col(PortfolioTransaction.id), col(PortfolioTransaction.customer_id)),
+            count(col(Spending.id), col(Spending.customer_id)),
+            count(col(Spending.category), col(Spending.customer_id), distinct=True),
+            count(col(DerivativeTransaction.id), col(DerivativeTransaction.customer_id)),
+        )
+    ).one()
+    assets, accounts, transactions, spending_rows, categories, derivatives = counts
+
+    cash = _sums_by_currency(
+        session, col(Account.balance), col(Account.currency), col(Account.customer_id), customer_id
+    )
+    spending = _sums_by_currency(
+        session,
+        col(Spending.amount),
+        col(Spending.currency),
+        col(Spending.customer_id),
+        customer_id,
+    )
+    values = _sums_by_currency(
+        session, col(Asset.current_value), col(Asset.currency), col(Asset.customer_id), customer_id
+    )
+    currencies = sorted(set(cash) | set(spending) | set(values))
+    rates = converter.rates_for(currencies)
+    return PortfolioSummary(
+        customer_oid=customer_id,
+        base_currency=converter.target,
+        total_cash_balance=converter.total(cash, rates),
+        total_spending=converter.total(spending, rates),
+        total_assets=assets,
+        total_assets_value=converter.total(values, rates),
+        total_accounts=accounts,
+        total_transactions=transactions,
+        total_spending_categories=categories,
+        total_derivative_positions=derivatives,
+        totals_by_currency={
+            code: CurrencyTotals(
+                cash_balance=cash.get(code, ZERO),
+                spending=spending.get(code, ZERO),
+                assets_value=values.get(code, ZERO),
+            )
+            for code in currencies
+        },
+        fx_rates=rates,
+        has_data=HasData(
+            assets=assets > 0,
+            accounts=accounts > 0,
+            transactions=transactions > 0,
+            spending=spending_rows > 0,
+            derivatives=derivatives > 0,
+        ),
+    )
+
+
+def get_portfolio(
+    *,
+    session: Session,
+    customer_id: uuid.UUID,
+    base_currency: str,
+    transactions_limit: int = DEFAULT_TRANSACTIONS_LIMIT,
+) -> Portfolio:
+    """Everything the customer has, with the latest transactions and the summary."""
+    customer = _customer(session, customer_id)
+    converter = Converter.load(session=session, target=base_currency)
+    assets = session.exec(
+        select(Asset)
+        .where(col(Asset.customer_id) == customer_id)
+        .order_by(col(Asset.asset_type), col(Asset.symbol))
+    ).all()
+    transactions, next_cursor = _latest_transactions(session, customer_id, transactions_limit)
+    spending = session.exec(
+        select(Spending)
+        .where(col(Spending.customer_id) == customer_id)
+        .order_by(col(Spending.month).desc(), col(Spending.category), col(Spending.currency))
+    ).all()
+    derivatives = session.exec(
+        select(DerivativeTransaction)
+        .where(col(DerivativeTransaction.customer_id) == customer_id)
+        .order_by(
+            col(DerivativeTransaction.execution_date).desc(), col(DerivativeTransaction.id).desc()
+        )
+    ).all()
+    return Portfolio(
+        customer_oid=customer.id,
+        user=PortfolioUser(name=customer.name, customer_oid=customer.id),
+        assets=[AssetPublic.from_row(a) for a in assets],
+        bank_accounts=_bank_accounts(session, customer_id),
+        transactions=transactions,
+        transactions_next_cursor=next_cursor,
+        spending=[SpendingPublic.from_row(s) for s in spending],
+        derivative_transactions=[DerivativeTransactionPublic.from_row(d) for d in derivatives],
+        portfolio_summary=summarise(session=session, customer_id=customer_id, converter=converter),
+    )
