@@ -10,9 +10,9 @@ from tests.utils.auth import AuthedUser
 COPY_ACCOUNT = text(
     "INSERT INTO account "
     "(customer_id, institution_id, account_type, currency, balance, created_at, iban) "
-    "SELECT customer_id, institution_id, :type, currency, :balance, created_at, NULL "
+    "SELECT customer_id, institution_id, :type, currency, :balance, created_at, :new_iban "
     "FROM account WHERE iban = :iban"
-)
+).bindparams(new_iban="NL02ABNA0123456789")  # a distinct IBAN: every account needs one
 
 
 def balance_of(session: Session, iban: str) -> int:
