@@ -93,19 +93,34 @@ class Settings(BaseSettings):
 
 
 def _read_or_create_secret_file(path: Path) -> str:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = path.read_text(encoding="utf-8").strip()
-        if len(key.encode()) < MIN_SECRET_BYTES:
-            raise ConfigError(
-                f"The secret key file {path} is empty or too short; delete it to have a new key "
-                "generated."
-            ) from None
-        return key
-    key = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key)
+    """The key in `path`, or a new one written there if there is no file yet.
+
+    The key is written to a private temporary file first and then linked into place, which
+    fails if the file exists: a process never sees a half-written key, and when several start at
+    once one of them wins and the others read its key.
+    """
+    if not path.exists():
+        key = secrets.token_urlsafe(48)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(key)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process was first: use its key
+        else:
+            return key
+        finally:
+            temporary.unlink(missing_ok=True)
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"The secret key file {path} is empty or too short; delete it to have a new key "
+            "generated."
+        )
     return key
 
 
