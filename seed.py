@@ -25,10 +25,11 @@ from rich.table import Table
 from schwifty import IBAN
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from app.core.config import Settings, get_settings
-from app.core.db import create_db_engine, init_schema, new_session, write_transaction
+from app.core.db import create_db_engine, new_session, write_transaction
+from app.core.migrations import drop_everything, upgrade_to_head
 from app.core.security import hash_password
 from app.models.account import Account, AccountType
 from app.models.customer import Customer
@@ -53,12 +54,6 @@ class SeedReport:
 
 def seeded_username(index: int) -> str:
     return f"customer{index:05d}"
-
-
-def reset_database(engine: Engine) -> None:
-    import app.models  # noqa: F401  (registers every table)
-
-    SQLModel.metadata.drop_all(engine)
 
 
 def ensure_reference_data(session: Session, settings: Settings) -> None:
@@ -223,7 +218,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--customers", type=int, default=20, help="Faker customers (default 20)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    parser.add_argument("--reset", action="store_true", help="drop and recreate every table first")
+    parser.add_argument(
+        "--reset", action="store_true", help="drop every table, then migrate the empty database"
+    )
     parser.add_argument(
         "--bcrypt-rounds",
         type=int,
@@ -244,8 +241,8 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> See
     try:
         if args.reset:
             console.print("[yellow]--reset: dropping every table[/yellow]")
-            reset_database(engine)
-        init_schema(engine)
+            drop_everything(engine)
+        upgrade_to_head(engine)
         with new_session(engine) as session:
             ensure_reference_data(session, settings)
             staff = ensure_staff(session, rounds)

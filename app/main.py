@@ -14,8 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.api.deps import require_roles
 from app.api.routes import accounts, admin, auth, customers, reference, root
 from app.core.config import Settings, get_settings
-from app.core.db import create_db_engine, init_schema, new_session, write_transaction
+from app.core.db import create_db_engine, new_session, write_transaction
 from app.core.limits import BodySizeLimitMiddleware
+from app.core.migrations import migration_lock, prepare_schema
 from app.errors import AppError
 from app.models.user import Role
 from app.services import institutions, users
@@ -54,12 +55,25 @@ def bootstrap(app: FastAPI) -> None:
             )
 
 
+def prepare_database(app: FastAPI) -> None:
+    """Bring the schema to this code's revision, then write the first-start data.
+
+    Under the start-up lock: workers and hosts that start together do this one at a time.
+    A database that a newer version has migrated stops the start (`SchemaVersionError`).
+    """
+    settings: Settings = app.state.settings
+    with migration_lock(app.state.engine) as connection:
+        prepare_schema(connection, auto_migrate=settings.auto_migrate)
+        bootstrap(app)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    init_schema(app.state.engine)
-    bootstrap(app)
-    yield
-    app.state.engine.dispose()
+    try:
+        prepare_database(app)
+        yield
+    finally:
+        app.state.engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout: float = Field(default=30, gt=0)
+    # Upgrade the database to the newest migration at start (under a lock, so workers that start
+    # together migrate once). Off: the start refuses a database that is not at the newest one.
+    auto_migrate: bool = True
 
     secret_key: str | None = None
     secret_key_file: Path = Path(".openbank_secret")

@@ -14,13 +14,14 @@ from typing import Any, TypeVar
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from app.core.config import Settings
 
 T = TypeVar("T")
 
-_BEGIN_OPTION = "openbank_sqlite_begin"
+# Execution option read by the SQLite "begin" listener: DEFERRED (default), IMMEDIATE, EXCLUSIVE.
+SQLITE_BEGIN_OPTION = "openbank_sqlite_begin"
 
 
 def create_db_engine(settings: Settings) -> Engine:
@@ -43,6 +44,7 @@ def create_db_engine(settings: Settings) -> Engine:
         pool_pre_ping=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
     )
 
 
@@ -61,14 +63,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, wal: bool) -> Non
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
-
-
-def init_schema(engine: Engine) -> None:
-    import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
-
-    SQLModel.metadata.create_all(engine)
 
 
 def new_session(engine: Engine) -> Session:
@@ -83,7 +79,7 @@ def begin_write(session: Session) -> None:
     """
     if session.in_transaction():
         session.commit()
-    session.connection(execution_options={_BEGIN_OPTION: "IMMEDIATE"})
+    session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
 
 
 @contextmanager

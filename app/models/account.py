@@ -44,7 +44,8 @@ class Account(AccountBase, table=True):
     institution_id: int = Field(foreign_key="institution.id", index=True)
     iban: str | None = Field(default=None, max_length=34, unique=True)
     account_number: str | None = Field(default=None, max_length=40)
-    currency: str = Field(foreign_key="currency.code", max_length=3)
+    # Indexed: the foreign key is checked when a currency is removed ("still in use?").
+    currency: str = Field(foreign_key="currency.code", max_length=3, index=True)
     balance: Decimal = Field(default=Decimal("0.00"), sa_type=money_column())
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
