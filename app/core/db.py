@@ -1,18 +1,27 @@
-"""Engine, sessions and units of work.
+"""Engine, sessions, units of work and retries.
 
 SQLite is set up for a web server: WAL, foreign keys, a busy timeout, and write transactions that
 take the write lock up front (`BEGIN IMMEDIATE`), because pysqlite's default deferred transactions
 let two writers read the same state and then one of them fail or, worse, both act on it.
+
+PostgreSQL runs at READ COMMITTED: a unit of work that reads a row to decide how to change it
+locks that row (`SELECT ... FOR UPDATE`, which SQLite ignores: its write lock is already held),
+and a transaction the server aborts as a serialization failure or deadlock can be run again with
+`run_with_retries`.
 """
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -20,8 +29,13 @@ from app.core.config import Settings
 
 T = TypeVar("T")
 
+logger = logging.getLogger(__name__)
+
 # Execution option read by the SQLite "begin" listener: DEFERRED (default), IMMEDIATE, EXCLUSIVE.
 SQLITE_BEGIN_OPTION = "openbank_sqlite_begin"
+
+# SQLSTATEs after which the whole transaction may simply be run again (PostgreSQL).
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 
 
 def create_db_engine(settings: Settings) -> Engine:
@@ -97,3 +111,38 @@ def write_transaction(session: Session) -> Iterator[Session]:
 def run_in_write_transaction(session: Session, work: Callable[[Session], T]) -> T:
     with write_transaction(session):
         return work(session)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether the database aborted the transaction only because of a concurrent one
+    (serialization failure or deadlock), so running it again from the start is safe."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return sqlstate in RETRYABLE_SQLSTATES
+
+
+def run_with_retries(
+    work: Callable[[], T],
+    *,
+    attempts: int = 3,
+    backoff_s: float = 0.02,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run `work` (a whole unit of work that starts its own transaction, e.g. one
+    `write_transaction`) and run it again, at most `attempts` times in all, when PostgreSQL aborts
+    it as a serialization failure or deadlock (SQLSTATE 40001 / 40P01). Any other error, or the
+    last attempt's, propagates. The pause grows with each attempt, with jitter so that the
+    transactions that collided do not collide again."""
+    if attempts < 1:
+        raise ValueError("attempts must be at least 1")
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DBAPIError as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            delay = backoff_s * 2 ** (attempt - 1) * (1 + random.random())  # noqa: S311
+            logger.info("transaction conflict (attempt %d of %d), retrying", attempt, attempts)
+            sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
