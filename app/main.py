@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.deps import require_roles
@@ -117,6 +118,14 @@ def _add_exception_handlers(app: FastAPI) -> None:
     async def _db_down(_request: Request, exc: OperationalError) -> JSONResponse:
         logger.error("database error: %s", type(exc.orig).__name__)
         return JSONResponse({"detail": "Database unavailable, try again later"}, 503)
+
+    @app.exception_handler(PoolTimeoutError)
+    async def _pool_exhausted(_request: Request, _exc: PoolTimeoutError) -> JSONResponse:
+        # Every connection of this process's pool stayed busy for DB_POOL_TIMEOUT seconds.
+        logger.error("no database connection free within the pool timeout")
+        return JSONResponse(
+            {"detail": "Database busy, try again later"}, 503, headers={"Retry-After": "1"}
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

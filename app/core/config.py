@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_BYTES = 32
@@ -67,6 +67,14 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
+
+    @model_validator(mode="after")
+    def _pool_fits_the_start(self) -> Settings:
+        # The start holds one connection (the migration lock) while it writes the first-start
+        # data through another.
+        if self.db_pool_size + self.db_max_overflow < 2:
+            raise ValueError("DB_POOL_SIZE + DB_MAX_OVERFLOW must be at least 2")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

@@ -46,20 +46,21 @@ def create_db_engine(settings: Settings) -> Engine:
             "timeout": settings.sqlite_busy_timeout_ms / 1000,
         }
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
-        engine = create_engine(
-            url,
-            connect_args=connect_args,
-            poolclass=StaticPool if in_memory else None,
-        )
+        pool: dict[str, Any] = {"poolclass": StaticPool} if in_memory else _pool_options(settings)
+        engine = create_engine(url, connect_args=connect_args, **pool)
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms, wal=not in_memory)
         return engine
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
-    )
+    return create_engine(url, pool_pre_ping=True, **_pool_options(settings))
+
+
+def _pool_options(settings: Settings) -> dict[str, Any]:
+    """Per process: at most pool_size + max_overflow connections, then a wait of pool_timeout
+    seconds for one to come free (after which the request gets 503)."""
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
+    }
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, wal: bool) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -181,3 +183,22 @@ def test_two_customers_are_kept_apart(client: TestClient, customer: AuthedUser) 
     assert alice_ibans == [customer.iban]
     assert bob_ibans == [bob.iban]
     assert customer.iban != bob.iban
+
+
+def test_an_exhausted_connection_pool_answers_503(settings: Settings) -> None:
+    settings = settings.model_copy(
+        update={"db_pool_size": 1, "db_max_overflow": 1, "db_pool_timeout": 0.2}
+    )
+    app = create_app(settings)
+    engine: Engine = app.state.engine
+    with TestClient(app) as client, engine.connect(), engine.connect():  # all of them, held
+        response = client.get("/countries")
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": "Database busy, try again later"}
+    assert response.headers["retry-after"] == "1"
+
+
+def test_the_pool_must_leave_the_start_two_connections() -> None:
+    with pytest.raises(ValidationError, match="at least 2"):
+        Settings(_env_file=None, db_pool_size=1, db_max_overflow=0)  # type: ignore[call-arg]
