@@ -1,7 +1,7 @@
 """Schema migrations with Alembic: the database is brought to the code's revision at start.
 
-`prepare_schema` runs in the app's lifespan (and `seed.py`), `uv run alembic ...` by hand; both
-go through `migration_lock` and `migration_transaction`, so:
+The app's lifespan (`prepare_schema`), `seed.py` (`upgrade_to_head`) and `uv run alembic ...`
+(migrations/env.py) all go through `migration_lock` and `migration_transaction`, so:
 
 - several workers or hosts that start at once migrate one after the other (PostgreSQL: an
   advisory lock; SQLite: the database's write lock, taken by the migration's transaction), and
@@ -114,7 +114,7 @@ def migration_transaction(connection: Connection) -> Iterator[Connection]:
     driver = connection.connection.dbapi_connection
     assert driver is not None
     (busy_timeout_ms,) = driver.execute("PRAGMA busy_timeout").fetchone()
-    # Both only take effect outside a transaction, hence on the driver's connection, now.
+    # On the driver's connection, outside any transaction: foreign_keys is ignored inside one.
     driver.execute("PRAGMA foreign_keys=OFF")
     driver.execute(f"PRAGMA busy_timeout={max(busy_timeout_ms, SQLITE_MIGRATION_BUSY_TIMEOUT_MS)}")
     connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
