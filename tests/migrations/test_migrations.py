@@ -249,6 +249,18 @@ def test_migrations_build_what_the_models_describe(db_engine: Engine) -> None:
     assert revisions(db_engine) == head_revisions()
 
 
+def test_no_column_is_a_native_enum_type() -> None:
+    """Enumerations are VARCHAR + CHECK (app.core.enums.enum_column) on both databases; a bare
+    StrEnum field would become a PostgreSQL ENUM type that SQLite does not have."""
+    native = [
+        f"{table.name}.{column.name}"
+        for table in SQLModel.metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, sa.Enum) and column.type.native_enum
+    ]
+    assert native == [], "use sa_type=enum_column(...) for " + ", ".join(native)
+
+
 def test_migrations_form_one_line() -> None:
     script = script_directory()
     assert len(script.get_heads()) == 1, "two migrations branch off one revision: merge them"
