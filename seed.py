@@ -42,7 +42,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
 from app.core.config import Settings, get_settings
-from app.core.db import create_db_engine, init_schema, new_session, write_transaction
+from app.core.db import create_db_engine, new_session, write_transaction
+from app.core.migrations import drop_everything, upgrade_to_head
 from app.models.account import Account, AccountType
 from app.models.asset import Asset, AssetType
 from app.models.currency import Currency
@@ -184,12 +185,6 @@ INSTITUTIONS = (
     InstitutionSeed(EURO_SAVINGS, InstitutionType.bank, bic="EUSBDEFF", country="DE"),
     InstitutionSeed(THAMES, InstitutionType.bank, bic="THSBGB2L", country="GB"),
 )
-
-
-def reset_database(engine: Engine) -> None:
-    import app.models  # noqa: F401  (registers every table)
-
-    SQLModel.metadata.drop_all(engine)
 
 
 def ensure_reference_data(session: Session, settings: Settings) -> dict[str, int]:
@@ -1076,7 +1071,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--customers", type=int, default=20, help="Faker customers (default 20)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    parser.add_argument("--reset", action="store_true", help="drop and recreate every table first")
+    parser.add_argument(
+        "--reset", action="store_true", help="drop every table, then migrate the empty database"
+    )
     parser.add_argument(
         "--bcrypt-rounds",
         type=int,
@@ -1098,8 +1095,8 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> See
     try:
         if args.reset:
             console.print("[yellow]--reset: dropping every table[/yellow]")
-            reset_database(engine)
-        init_schema(engine)
+            drop_everything(engine)
+        upgrade_to_head(engine)
         with new_session(engine) as session:
             institution_ids = ensure_reference_data(session, settings)
             staff = ensure_staff(session, rounds, args.seed)

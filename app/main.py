@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.deps import require_roles
@@ -28,8 +29,9 @@ from app.api.routes import (
     root,
 )
 from app.core.config import Settings, get_settings
-from app.core.db import create_db_engine, init_schema, new_session, write_transaction
+from app.core.db import create_db_engine, new_session, write_transaction
 from app.core.limits import BodySizeLimitMiddleware
+from app.core.migrations import migration_lock, prepare_schema
 from app.errors import AppError
 from app.models.user import Role
 from app.services import fx, institutions, users
@@ -72,12 +74,25 @@ def bootstrap(app: FastAPI) -> None:
             )
 
 
+def prepare_database(app: FastAPI) -> None:
+    """Bring the schema to this code's revision, then write the first-start data.
+
+    Under the start-up lock: workers and hosts that start together do this one at a time.
+    A database that a newer version has migrated stops the start (`SchemaVersionError`).
+    """
+    settings: Settings = app.state.settings
+    with migration_lock(app.state.engine) as connection:
+        prepare_schema(connection, auto_migrate=settings.auto_migrate)
+        bootstrap(app)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    init_schema(app.state.engine)
-    bootstrap(app)
-    yield
-    app.state.engine.dispose()
+    try:
+        prepare_database(app)
+        yield
+    finally:
+        app.state.engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -132,6 +147,14 @@ def _add_exception_handlers(app: FastAPI) -> None:
         # NaN or Infinity (Python's json reads them) or a lone surrogate ("\ud800"). It then
         # fails to render and the client gets a 500.
         return JSONResponse({"detail": _json_safe(jsonable_encoder(exc.errors()))}, 422)
+
+    @app.exception_handler(PoolTimeoutError)
+    async def _pool_exhausted(_request: Request, _exc: PoolTimeoutError) -> JSONResponse:
+        # Every connection of this process's pool stayed busy for DB_POOL_TIMEOUT seconds.
+        logger.error("no database connection free within the pool timeout")
+        return JSONResponse(
+            {"detail": "Database busy, try again later"}, 503, headers={"Retry-After": "1"}
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

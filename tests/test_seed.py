@@ -20,8 +20,8 @@ from app.models.account import Account
 from app.models.customer import Customer
 from app.models.portfolio_transaction import PortfolioTransaction
 from app.models.spending import Spending
-from tests.conftest import TEST_SECRET
 from tests.utils.auth import logon_headers
+from tests.utils.databases import TEST_SECRET
 
 JOHN = "550e8400-e29b-41d4-a716-446655440001"
 
@@ -45,9 +45,7 @@ def dump(path: Path) -> dict[str, list[Any]]:
     try:
         with engine.connect() as connection:
             return {
-                name: connection.execute(
-                    text(f'SELECT * FROM "{name}" ORDER BY 1, 2')  # noqa: S608
-                ).all()
+                name: connection.execute(text(f'SELECT * FROM "{name}" ORDER BY 1, 2')).all()
                 for name in SQLModel.metadata.tables
             }
     finally:

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_BYTES = 32
@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout: float = Field(default=30, gt=0)
+    # Upgrade the database to the newest migration at start (under a lock, so workers that start
+    # together migrate once). Off: the start refuses a database that is not at the newest one.
+    auto_migrate: bool = True
 
     secret_key: str | None = None
     secret_key_file: Path = Path(".openbank_secret")
@@ -93,6 +97,14 @@ class Settings(BaseSettings):
     def _upper_currency(cls, value: str) -> str:
         return value.upper()
 
+    @model_validator(mode="after")
+    def _pool_fits_the_start(self) -> Settings:
+        # The start holds one connection (the migration lock) while it writes the first-start
+        # data through another.
+        if self.db_pool_size + self.db_max_overflow < 2:
+            raise ValueError("DB_POOL_SIZE + DB_MAX_OVERFLOW must be at least 2")
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -122,19 +134,34 @@ class Settings(BaseSettings):
 
 
 def _read_or_create_secret_file(path: Path) -> str:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = path.read_text(encoding="utf-8").strip()
-        if len(key.encode()) < MIN_SECRET_BYTES:
-            raise ConfigError(
-                f"The secret key file {path} is empty or too short; delete it to have a new key "
-                "generated."
-            ) from None
-        return key
-    key = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key)
+    """The key in `path`, or a new one written there if there is no file yet.
+
+    The key is written to a private temporary file first and then linked into place, which
+    fails if the file exists: a process never sees a half-written key, and when several start at
+    once one of them wins and the others read its key.
+    """
+    if not path.exists():
+        key = secrets.token_urlsafe(48)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(key)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process was first: use its key
+        else:
+            return key
+        finally:
+            temporary.unlink(missing_ok=True)
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"The secret key file {path} is empty or too short; delete it to have a new key "
+            "generated."
+        )
     return key
 
 

@@ -1,26 +1,41 @@
-"""Engine, sessions and units of work.
+"""Engine, sessions, units of work and retries.
 
 SQLite is set up for a web server: WAL, foreign keys, a busy timeout, and write transactions that
 take the write lock up front (`BEGIN IMMEDIATE`), because pysqlite's default deferred transactions
 let two writers read the same state and then one of them fail or, worse, both act on it.
+
+PostgreSQL runs at READ COMMITTED: a unit of work that reads a row to decide how to change it
+locks that row (`SELECT ... FOR UPDATE`, which SQLite ignores: its write lock is already held),
+and a transaction the server aborts as a serialization failure or deadlock can be run again with
+`run_with_retries`.
 """
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from app.core.config import Settings
 
 T = TypeVar("T")
 
-_BEGIN_OPTION = "openbank_sqlite_begin"
+logger = logging.getLogger(__name__)
+
+# Execution option read by the SQLite "begin" listener: DEFERRED (default), IMMEDIATE, EXCLUSIVE.
+SQLITE_BEGIN_OPTION = "openbank_sqlite_begin"
+
+# SQLSTATEs after which the whole transaction may simply be run again (PostgreSQL).
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 
 
 def create_db_engine(settings: Settings) -> Engine:
@@ -31,19 +46,21 @@ def create_db_engine(settings: Settings) -> Engine:
             "timeout": settings.sqlite_busy_timeout_ms / 1000,
         }
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
-        engine = create_engine(
-            url,
-            connect_args=connect_args,
-            poolclass=StaticPool if in_memory else None,
-        )
+        pool: dict[str, Any] = {"poolclass": StaticPool} if in_memory else _pool_options(settings)
+        engine = create_engine(url, connect_args=connect_args, **pool)
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms, wal=not in_memory)
         return engine
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-    )
+    return create_engine(url, pool_pre_ping=True, **_pool_options(settings))
+
+
+def _pool_options(settings: Settings) -> dict[str, Any]:
+    """Per process: at most pool_size + max_overflow connections, then a wait of pool_timeout
+    seconds for one to come free (after which the request gets 503)."""
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
+    }
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, wal: bool) -> None:
@@ -61,14 +78,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, wal: bool) -> Non
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
-
-
-def init_schema(engine: Engine) -> None:
-    import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
-
-    SQLModel.metadata.create_all(engine)
 
 
 def new_session(engine: Engine) -> Session:
@@ -83,7 +94,7 @@ def begin_write(session: Session) -> None:
     """
     if session.in_transaction():
         session.commit()
-    session.connection(execution_options={_BEGIN_OPTION: "IMMEDIATE"})
+    session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
 
 
 @contextmanager
@@ -101,3 +112,38 @@ def write_transaction(session: Session) -> Iterator[Session]:
 def run_in_write_transaction(session: Session, work: Callable[[Session], T]) -> T:
     with write_transaction(session):
         return work(session)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether the database aborted the transaction only because of a concurrent one
+    (serialization failure or deadlock), so running it again from the start is safe."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return sqlstate in RETRYABLE_SQLSTATES
+
+
+def run_with_retries(
+    work: Callable[[], T],
+    *,
+    attempts: int = 3,
+    backoff_s: float = 0.02,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run `work` (a whole unit of work that starts its own transaction, e.g. one
+    `write_transaction`) and run it again, at most `attempts` times in all, when PostgreSQL aborts
+    it as a serialization failure or deadlock (SQLSTATE 40001 / 40P01). Any other error, or the
+    last attempt's, propagates. The pause grows with each attempt, with jitter so that the
+    transactions that collided do not collide again."""
+    if attempts < 1:
+        raise ValueError("attempts must be at least 1")
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DBAPIError as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            delay = backoff_s * 2 ** (attempt - 1) * (1 + random.random())  # noqa: S311
+            logger.info("transaction conflict (attempt %d of %d), retrying", attempt, attempts)
+            sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover

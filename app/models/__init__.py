@@ -3,18 +3,33 @@
 Importing this package registers every table on `SQLModel.metadata`.
 """
 
-from app.models.account import Account
-from app.models.asset import Asset
-from app.models.country import AllowedCountry
-from app.models.currency import Currency
-from app.models.customer import Customer
-from app.models.derivative_transaction import DerivativeTransaction
-from app.models.fx_rate import FxRate
-from app.models.institution import Institution
-from app.models.portfolio_transaction import PortfolioTransaction
-from app.models.refresh_token import RefreshToken
-from app.models.spending import Spending
-from app.models.user import User
+from sqlmodel import SQLModel
+
+# Constraint and index names, so migrations name them the same on SQLite and PostgreSQL (and
+# batch ALTERs on SQLite can find them). Set before any table module below is imported: the
+# names are given when a constraint is attached to its table. Check constraints are named by
+# hand (ck_<table>_<rule>); an unnamed one is an error.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+from app.models.account import Account  # noqa: E402
+from app.models.asset import Asset  # noqa: E402
+from app.models.country import AllowedCountry  # noqa: E402
+from app.models.currency import Currency  # noqa: E402
+from app.models.customer import Customer  # noqa: E402
+from app.models.derivative_transaction import DerivativeTransaction  # noqa: E402
+from app.models.fx_rate import FxRate  # noqa: E402
+from app.models.institution import Institution  # noqa: E402
+from app.models.portfolio_transaction import PortfolioTransaction  # noqa: E402
+from app.models.refresh_token import RefreshToken  # noqa: E402
+from app.models.spending import Spending  # noqa: E402
+from app.models.user import User  # noqa: E402
 
 __all__ = [
     "Account",

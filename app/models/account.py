@@ -10,6 +10,7 @@ from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import UTCDateTime, utcnow
+from app.core.enums import enum_column
 from app.core.money import MoneyOut, money_column
 from app.models.institution import InstitutionPublic
 
@@ -44,11 +45,13 @@ class Account(AccountBase, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    account_type: AccountType = Field(sa_type=enum_column(AccountType))
     customer_id: uuid.UUID = Field(foreign_key="customer.id", ondelete="CASCADE", index=True)
     institution_id: int = Field(foreign_key="institution.id", index=True)
     iban: str | None = Field(default=None, max_length=34, unique=True)
     account_number: str | None = Field(default=None, max_length=40)
-    currency: str = Field(foreign_key="currency.code", max_length=3)
+    # Indexed: the foreign key is checked when a currency is removed ("still in use?").
+    currency: str = Field(foreign_key="currency.code", max_length=3, index=True)
     balance: Decimal = Field(default=Decimal("0.00"), sa_type=money_column())
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

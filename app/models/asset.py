@@ -10,6 +10,7 @@ from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import UTCDateTime, utcnow
+from app.core.enums import enum_column
 from app.core.money import (
     MONEY_SCALE,
     QUANTITY_SCALE,
@@ -51,6 +52,7 @@ class Asset(AssetBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: uuid.UUID = Field(foreign_key="customer.id", ondelete="CASCADE", index=True)
+    asset_type: AssetType = Field(sa_type=enum_column(AssetType))
     quantity: Decimal = Field(sa_type=quantity_column())
     current_value: Decimal = Field(sa_type=money_column())
     currency: str = Field(foreign_key="currency.code", max_length=3)

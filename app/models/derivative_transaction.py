@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
+from app.core.enums import enum_column
 from app.core.money import (
     MONEY_SCALE,
     QUANTITY_SCALE,
@@ -75,6 +76,11 @@ class DerivativeTransaction(DerivativeTransactionBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: uuid.UUID = Field(foreign_key="customer.id", ondelete="CASCADE", index=True)
+    derivative_type: DerivativeType = Field(sa_type=enum_column(DerivativeType))
+    side: DerivativeSide = Field(sa_type=enum_column(DerivativeSide, length=4))
+    status: DerivativeStatus = Field(
+        default=DerivativeStatus.open, sa_type=enum_column(DerivativeStatus)
+    )
     quantity: Decimal = Field(sa_type=quantity_column())
     strike_price: Decimal | None = Field(default=None, sa_type=price_column())
     premium: Decimal | None = Field(default=None, sa_type=money_column())

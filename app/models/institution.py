@@ -5,6 +5,8 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
+from app.core.enums import enum_column
+
 
 class InstitutionType(StrEnum):
     bank = "bank"
@@ -28,6 +30,9 @@ class Institution(InstitutionBase, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    institution_type: InstitutionType = Field(
+        default=InstitutionType.bank, sa_type=enum_column(InstitutionType)
+    )
     name: str = Field(max_length=200, unique=True)
     is_own_bank: bool = Field(default=False)
 

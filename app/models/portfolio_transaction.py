@@ -16,6 +16,7 @@ from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import UTCDateTime
+from app.core.enums import enum_column
 from app.core.money import (
     MONEY_SCALE,
     QUANTITY_SCALE,
@@ -68,6 +69,7 @@ class PortfolioTransaction(PortfolioTransactionBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: uuid.UUID = Field(foreign_key="customer.id", ondelete="CASCADE")
+    transaction_type: TransactionType = Field(sa_type=enum_column(TransactionType))
     account_id: int | None = Field(
         default=None, foreign_key="account.id", ondelete="SET NULL", index=True
     )

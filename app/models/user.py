@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import UTCDateTime, utcnow
+from app.core.enums import enum_column
 
 
 class Role(StrEnum):
@@ -30,7 +31,7 @@ class User(SQLModel, table=True):
     # Stored in lower case: usernames are unique ignoring case.
     username: str = Field(max_length=20, unique=True)
     password_hash: str = Field(max_length=100)
-    role: Role = Field(default=Role.customer, max_length=20)
+    role: Role = Field(default=Role.customer, sa_type=enum_column(Role))
     customer_id: uuid.UUID | None = Field(
         default=None, foreign_key="customer.id", ondelete="CASCADE", index=True
     )

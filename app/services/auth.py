@@ -95,7 +95,9 @@ def refresh(*, session: Session, settings: Settings, refresh_token: str) -> Toke
     now = utcnow()
     reused = False
     with write_transaction(session):
-        stored = session.get(RefreshToken, claims.jti)
+        # Locked (PostgreSQL; SQLite holds its write lock already): two refreshes with one token
+        # are serialised, so the second sees the first's mark and counts as reuse.
+        stored = session.get(RefreshToken, claims.jti, with_for_update=True)
         if stored is None or stored.revoked_at is not None:
             raise InvalidToken()
         if stored.used_at is not None:

@@ -275,7 +275,7 @@ def test_foreign_keys_leave_no_orphans_anywhere(
     for table in ("account", "asset", "transaction", "spending", "derivative_transaction", "user"):
         orphans = session.execute(
             text(
-                f'SELECT count(*) FROM "{table}" t WHERE t.customer_id IS NOT NULL AND '  # noqa: S608
+                f'SELECT count(*) FROM "{table}" t WHERE t.customer_id IS NOT NULL AND '
                 "NOT EXISTS (SELECT 1 FROM customer c WHERE c.id = t.customer_id)"
             )
         ).scalar_one()

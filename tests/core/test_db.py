@@ -13,11 +13,11 @@ from app.core.config import Settings
 from app.core.db import (
     begin_write,
     create_db_engine,
-    init_schema,
     new_session,
     run_in_write_transaction,
     write_transaction,
 )
+from app.core.migrations import upgrade_to_head
 from app.main import create_app
 from app.models.country import AllowedCountry
 from tests.utils.auth import register_customer
@@ -37,7 +37,7 @@ def sqlite_settings(settings: Settings, tmp_path: Path) -> Settings:
 @pytest.fixture
 def file_engine(sqlite_settings: Settings) -> Iterator[Engine]:
     engine = create_db_engine(sqlite_settings)
-    init_schema(engine)
+    upgrade_to_head(engine)
     yield engine
     engine.dispose()
 
@@ -139,8 +139,8 @@ def test_begin_write_ends_an_open_read_and_takes_the_write_lock(file_engine: Eng
         other.exec_driver_sql("INSERT INTO allowed_country VALUES ('XK', 'Kosovo')")
 
 
-def test_init_schema_is_idempotent(file_engine: Engine) -> None:
-    init_schema(file_engine)
+def test_upgrade_to_head_is_idempotent(file_engine: Engine) -> None:
+    upgrade_to_head(file_engine)
     with file_engine.connect() as connection:
         tables = set(
             connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'"))
