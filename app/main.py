@@ -12,13 +12,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.deps import require_roles
-from app.api.routes import accounts, admin, auth, customers, reference, root
+from app.api.routes import accounts, admin, auth, customers, funding, reference, root, transfers
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, init_schema, new_session, write_transaction
 from app.core.limits import BodySizeLimitMiddleware
 from app.errors import AppError
 from app.models.user import Role
-from app.services import institutions, users
+from app.services import idempotency, institutions, users
 from app.services import reference as reference_service
 
 logger = logging.getLogger("app")
@@ -29,6 +29,8 @@ A sandbox bank for developers and AI agents: customers, accounts, money and port
 1. `POST /customers/register` to get a login and a first account (keep the password it returns).
 2. **Authorize** (top right) with that username and password, or `POST /auth/logon`.
 3. `POST /accounts/open`, `GET /accounts/overview`, `GET /customers/me`.
+4. Money (an admin funds the sandbox first): `POST /transfers`, `GET /accounts/{iban}/transactions`.
+   Send an `Idempotency-Key` header to make a retried `POST` safe.
 
 Amounts are exact decimal strings such as `"25000.00"`. Errors are `{"detail": ...}`.
 """
@@ -45,6 +47,7 @@ def bootstrap(app: FastAPI) -> None:
         )
         with write_transaction(session):
             institutions.ensure_own_bank(session=session, settings=settings)
+        idempotency.purge_expired(session=session)
         if settings.admin_username and settings.admin_password:
             users.ensure_admin(
                 session=session,
@@ -84,8 +87,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(customers.router)
     app.include_router(accounts.router)
+    app.include_router(transfers.router)
     app.include_router(reference.router)
     app.include_router(admin.router, dependencies=[Depends(require_roles(Role.admin))])
+    app.include_router(funding.router, dependencies=[Depends(require_roles(Role.admin))])
     return app
 
 

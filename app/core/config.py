@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+    # Retries of a unit of work that PostgreSQL aborted (serialization failure, deadlock).
+    db_write_retries: int = Field(default=3, ge=0, le=10)
 
     secret_key: str | None = None
     secret_key_file: Path = Path(".openbank_secret")
@@ -45,6 +47,9 @@ class Settings(BaseSettings):
     admin_password: str | None = None
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    # Idempotency-Key responses are replayed for at least this long (the API promises 24 hours).
+    idempotency_ttl_hours: int = Field(default=24, ge=24)
 
     default_countries: list[str] = ["NL", "BE", "DE"]
     default_currencies: list[str] = ["EUR", "USD", "GBP"]

@@ -7,18 +7,22 @@ let two writers read the same state and then one of them fail or, worse, both ac
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.core.config import Settings
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 _BEGIN_OPTION = "openbank_sqlite_begin"
 
@@ -98,6 +102,29 @@ def write_transaction(session: Session) -> Iterator[Session]:
         raise
 
 
-def run_in_write_transaction(session: Session, work: Callable[[Session], T]) -> T:
-    with write_transaction(session):
-        return work(session)
+# SQLSTATEs of a transaction PostgreSQL aborted so that others stay consistent: running the whole
+# unit of work again is safe. (On SQLite, BEGIN IMMEDIATE makes them not happen.)
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+
+
+def is_retryable(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in RETRYABLE_SQLSTATES
+
+
+def run_in_write_transaction(
+    session: Session, work: Callable[[Session], T], *, retries: int = 3
+) -> T:
+    """Run `work` as one unit of work; again (at most `retries` more times) when the database
+    aborted it for a serialization failure or a deadlock. `work` must only touch the database,
+    since a retried attempt starts from scratch."""
+    attempt = 0
+    while True:
+        try:
+            with write_transaction(session):
+                return work(session)
+        except DBAPIError as exc:
+            if attempt >= retries or not is_retryable(exc):
+                raise
+            attempt += 1
+            logger.info("unit of work aborted by the database (%s), retry %d", exc.orig, attempt)

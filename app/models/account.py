@@ -65,6 +65,13 @@ class AccountPublic(AccountBase):
     created_at: datetime
 
 
+class AccountDetail(AccountPublic):
+    """One account, for its owner (and analysts and admins)."""
+
+    customer_oid: uuid.UUID
+    holder_name: str
+
+
 class AccountsOverview(SQLModel):
     message: str
     accounts: list[AccountPublic]
