@@ -6,6 +6,8 @@
 
 The same `--seed` gives the same data every time. Seeded customers share one sandbox password
 (hashed once, so seeding thousands stays fast); the demo admin and analyst get their own.
+Opening balances are deposits through the ledger (in bulk), so every balance equals the sum of
+its postings.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from faker import Faker
 from rich.console import Console
@@ -33,7 +35,7 @@ from app.core.security import hash_password
 from app.models.account import Account, AccountType
 from app.models.customer import Customer
 from app.models.user import Role, User
-from app.services import institutions, reference, users
+from app.services import institutions, ledger, reference, users
 
 SANDBOX_PASSWORD = "sandbox-password"
 DEMO_ADMIN = ("demo.admin", "demo-admin-password")
@@ -121,6 +123,7 @@ def seed_customers(
     customers: list[dict[str, Any]] = []
     logins: list[dict[str, Any]] = []
     accounts: list[dict[str, Any]] = []
+    opening: list[Decimal] = []  # per account, deposited through the ledger
     with Progress(console=console, transient=False) as progress:
         task = progress.add_task("Seeding customers", total=count)
         for index in range(1, count + 1):
@@ -172,15 +175,15 @@ def seed_customers(
                         "account_type": account_type,
                         "currency": currency,
                         "iban": _iban(rng, settings, taken_ibans),
-                        "balance": balance,
                     }
                 )
+                opening.append(balance)
             report.customers_created += 1
             report.accounts_created += len(planned)
             if len(customers) >= BATCH or index == count:
-                _flush(engine, customers, logins, accounts)
+                _flush(engine, customers, logins, accounts, opening)
             progress.advance(task)
-    _flush(engine, customers, logins, accounts)
+    _flush(engine, customers, logins, accounts, opening)
     return report
 
 
@@ -189,16 +192,27 @@ def _flush(
     customers: list[dict[str, Any]],
     logins: list[dict[str, Any]],
     accounts: list[dict[str, Any]],
+    opening: list[Decimal],
 ) -> None:
     if not customers:
         return
     with new_session(engine) as session, write_transaction(session):
         session.execute(insert(Customer), customers)
         session.execute(insert(User), logins)
-        session.execute(insert(Account), accounts)
+        account_ids = cast(
+            "list[int]",
+            session.scalars(
+                insert(Account).returning(col(Account.id), sort_by_parameter_order=True), accounts
+            ).all(),
+        )
+        # Balances only ever come from the ledger: one opening deposit per account.
+        ledger.bulk_open_balances(
+            session=session, items=list(zip(account_ids, opening, strict=True))
+        )
     customers.clear()
     logins.clear()
     accounts.clear()
+    opening.clear()
 
 
 def print_credentials(staff: list[tuple[str, str, str]], report: SeedReport) -> None:

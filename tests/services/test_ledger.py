@@ -457,3 +457,18 @@ def test_process_killed_between_debit_and_credit_leaves_no_trace(
         ).status_code
         == 201
     )
+
+
+def test_seeded_balances_come_from_the_ledger(engine: Engine, settings: Settings) -> None:
+    import seed
+
+    report = seed.main(["--customers", "30", "--seed", "3", "--bcrypt-rounds", "4"], settings)
+    again = seed.main(["--customers", "30", "--seed", "3", "--bcrypt-rounds", "4"], settings)
+
+    totals = assert_ledger_consistent(engine)  # every balance == the sum of its postings
+    assert report.customers_created == again.customers_skipped == 30
+    assert again.customers_created == 0
+    with new_session(engine) as session:
+        funded = session.exec(select(Account).where(col(Account.balance) > 0)).all()
+    assert totals.entries_by_kind == {"deposit": len(funded)}
+    assert all(total > 0 for total in totals.customer_balances.values())
