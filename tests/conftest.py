@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from app.core.config import Settings
 from app.core.db import new_session
@@ -40,7 +40,13 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings) -> FastAPI:
-    return create_app(settings)
+    application = create_app(settings)
+    if not settings.is_sqlite:
+        # A server database outlives the test: start from empty tables (the app recreates them).
+        import app.models  # noqa: F401  (registers every table)
+
+        SQLModel.metadata.drop_all(application.state.engine)
+    return application
 
 
 @pytest.fixture
