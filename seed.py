@@ -16,6 +16,10 @@ The same `--seed` gives the same data, byte for byte: every row comes from a gen
 the seed and the customer's number, timestamps from a fixed clock, and the sandbox password
 hashes from a salt derived from the seed. All seeded logins share one sandbox password; the demo
 admin and analyst get their own.
+
+Balances of accounts at this bank come from the ledger: each gets one opening deposit (from the
+bank's funding account, inserted in bulk), so every balance equals the sum of its postings.
+Accounts held at other institutions are aggregated snapshots and keep their balance as given.
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ from app.models.institution import Institution, InstitutionType
 from app.models.portfolio_transaction import PortfolioTransaction, TransactionType
 from app.models.spending import Spending
 from app.models.user import Role, User
-from app.services import fx, institutions, reference, users
+from app.services import fx, institutions, ledger, reference, users
 
 SANDBOX_PASSWORD = "sandbox-password"
 DEMO_ADMIN = ("demo.admin", "demo-admin-password")
@@ -123,6 +127,32 @@ def seeded_password_hash(password: str, rounds: int, key: str) -> str:
     # unused bits clear.
     salt = "".join(rng.choice(_BCRYPT_ALPHABET) for _ in range(21)) + rng.choice(".Oeu")
     return bcrypt.hashpw(password.encode(), f"$2b${rounds:02d}${salt}".encode()).decode()
+
+
+def _insert_accounts(
+    session: Session, rows: list[dict[str, Any]], own_bank_id: int, opened_at: datetime
+) -> list[int]:
+    """Insert account rows and return their ids in order. Accounts at this bank are inserted
+    empty and funded through the ledger (one opening deposit each, in bulk), so that their
+    balance is the sum of their postings; aggregated accounts keep the balance they were given."""
+    openings: list[Decimal] = []
+    for row in rows:
+        ours = row["institution_id"] == own_bank_id
+        openings.append(row["balance"] if ours else Decimal(0))
+        if ours:
+            row["balance"] = Decimal(0)
+    table = _table(Account)
+    ids = list(
+        session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+        ).scalars()
+    )
+    ledger.bulk_open_balances(
+        session=session,
+        items=[(account_id, amount) for account_id, amount in zip(ids, openings, strict=True)],
+        now=opened_at,
+    )
+    return ids
 
 
 def _stamp(rng: random.Random, day: date) -> datetime:
@@ -550,12 +580,7 @@ def seed_document_customers(
                         }
                     ],
                 )
-            ids = session.execute(
-                insert(_table(Account)).returning(
-                    _table(Account).c.id, sort_by_parameter_order=True
-                ),
-                accounts,
-            ).scalars()
+            ids = _insert_accounts(session, accounts, own_bank_id, SEED_NOW)
             account_ids = dict(zip(keys, ids, strict=True))
             transactions = [
                 {
@@ -1010,13 +1035,9 @@ def _flush(engine: Engine, plans: list[CustomerPlan], report: SeedReport) -> Non
     with new_session(engine) as session, write_transaction(session):
         session.execute(insert(_table(Customer)), [p.customer for p in plans])
         session.execute(insert(_table(User)), [p.login for p in plans])
-        account_table = _table(Account)
-        ids = iter(
-            session.execute(
-                insert(account_table).returning(account_table.c.id, sort_by_parameter_order=True),
-                accounts,
-            ).scalars()
-        )
+        own_bank_id = institutions.get_own_bank(session=session).id
+        assert own_bank_id is not None
+        ids = iter(_insert_accounts(session, accounts, own_bank_id, SEED_NOW))
         transactions = []
         for plan in plans:
             by_key = {key: next(ids) for key in plan.account_keys}

@@ -63,6 +63,10 @@ class AccountNotFound(NotFound):
     message = "Account not found"
 
 
+class TransferNotFound(NotFound):
+    message = "Transfer not found"
+
+
 class Conflict(AppError):
     status_code = 409
     message = "Conflict"
@@ -103,6 +107,40 @@ class CustomerExists(Conflict):
 
 class FxRateMissing(ValidationFailed):
     message = "No FX rate for a currency in the data"
+
+
+class InvalidIban(ValidationFailed):
+    message = "Invalid IBAN"
+
+
+class MalformedIban(BadRequest):
+    """An IBAN in the path (an identifier) that is not a valid IBAN."""
+
+    message = "Invalid IBAN"
+
+
+class MalformedCursor(BadRequest):
+    message = "Malformed pagination cursor"
+
+
+class InsufficientFunds(ValidationFailed):
+    message = "Insufficient funds"
+
+
+class CurrencyMismatch(ValidationFailed):
+    message = "Currency does not match the account"
+
+
+class SameAccount(ValidationFailed):
+    message = "Source and destination are the same account"
+
+
+class InvalidPeriod(ValidationFailed):
+    message = "'from' must not be after 'to'"
+
+
+class IdempotencyKeyReused(ValidationFailed):
+    message = "This Idempotency-Key was already used with a different request"
 
 
 class ServiceUnavailable(AppError):

@@ -24,9 +24,11 @@ from app.api.routes import (
     auth,
     customer_directory,
     customers,
+    funding,
     portfolio,
     reference,
     root,
+    transfers,
 )
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, new_session, write_transaction
@@ -34,7 +36,7 @@ from app.core.limits import BodySizeLimitMiddleware
 from app.core.migrations import migration_lock, prepare_schema
 from app.errors import AppError
 from app.models.user import Role
-from app.services import fx, institutions, users
+from app.services import fx, idempotency, institutions, users
 from app.services import reference as reference_service
 
 logger = logging.getLogger("app")
@@ -45,6 +47,8 @@ A sandbox bank for developers and AI agents: customers, accounts, money and port
 1. `POST /customers/register` to get a login and a first account (keep the password it returns).
 2. **Authorize** (top right) with that username and password, or `POST /auth/logon`.
 3. `POST /accounts/open`, `GET /accounts/overview`, `GET /customers/me`, `GET /portfolio`.
+4. Money (an admin funds the sandbox first): `POST /transfers`, `GET /accounts/{iban}/transactions`.
+   Send an `Idempotency-Key` header to make a retried `POST` safe.
 
 Analysts and agents read any customer's whole picture at `GET /user-portfolio/{customer_oid}`.
 
@@ -65,6 +69,7 @@ def bootstrap(app: FastAPI) -> None:
         fx.ensure_defaults(session=session, rates=settings.default_fx_rates)
         with write_transaction(session):
             institutions.ensure_own_bank(session=session, settings=settings)
+        idempotency.purge_expired(session=session)
         if settings.admin_username and settings.admin_password:
             users.ensure_admin(
                 session=session,
@@ -121,8 +126,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts.router)
     app.include_router(customer_directory.router)
     app.include_router(portfolio.router)
+    app.include_router(transfers.router)
     app.include_router(reference.router)
     app.include_router(admin.router, dependencies=[Depends(require_roles(Role.admin))])
+    app.include_router(funding.router, dependencies=[Depends(require_roles(Role.admin))])
     return app
 
 

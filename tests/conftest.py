@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from app.core.config import Settings
 from app.core.db import new_session
@@ -93,7 +93,13 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings) -> FastAPI:
-    return create_app(settings)
+    application = create_app(settings)
+    if not settings.is_sqlite:
+        # A server database outlives the test: start from empty tables (the app recreates them).
+        import app.models  # noqa: F401  (registers every table)
+
+        SQLModel.metadata.drop_all(application.state.engine)
+    return application
 
 
 @pytest.fixture

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Path, Request, Response
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import BaseModel
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.config import Settings
 from app.core.db import new_session
-from app.errors import CustomerNotFound, Forbidden, NotAuthenticated
+from app.errors import BadRequest, CustomerNotFound, Forbidden, NotAuthenticated
+from app.models.account import Account
+from app.models.idempotency_key import IDEMPOTENCY_KEY_MAX
 from app.models.user import Role, User
-from app.services import auth, customers
+from app.services import accounts, auth, customers
+from app.services.idempotency import Outcome
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/logon", auto_error=False)
 
@@ -29,7 +34,13 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 
@@ -80,3 +91,54 @@ def get_portfolio_customer_id(user: CurrentUser, customer_oid: str) -> uuid.UUID
 # Declared after the role checks in a route's signature, so 401/403 come before a 400.
 CustomerOidPath = Annotated[uuid.UUID, Depends(parse_customer_oid_path)]
 PortfolioCustomerId = Annotated[uuid.UUID, Depends(get_portfolio_customer_id)]
+
+
+def get_readable_account(
+    iban: Annotated[str, Path(description="IBAN, with or without spaces")],
+    user: CurrentUser,
+    session: SessionDep,
+) -> Account:
+    """The account in the path, if the caller is its owner, an analyst or an admin (else 404)."""
+    return accounts.get_readable(session=session, user=user, iban=iban)
+
+
+ReadableAccount = Annotated[Account, Depends(get_readable_account)]
+
+
+def get_path_iban(iban: Annotated[str, Path(description="IBAN, with or without spaces")]) -> str:
+    """The IBAN in the path in compact form; 400 when it is not a valid IBAN."""
+    return accounts.normalise_iban(iban, in_path=True)
+
+
+PathIban = Annotated[str, Depends(get_path_iban)]
+
+
+def get_transfer_id(transfer_id: Annotated[str, Path()]) -> int:
+    if not transfer_id.isascii() or not transfer_id.isdigit() or len(transfer_id) > 18:
+        raise BadRequest("Malformed transfer id")
+    return int(transfer_id)
+
+
+TransferId = Annotated[int, Depends(get_transfer_id)]
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=IDEMPOTENCY_KEY_MAX,
+        description="Makes a retry safe: the same key with the same body returns the first "
+        "response without moving money again (keys are yours alone, kept at least 24 hours; "
+        "at most 255 characters)",
+    ),
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def idempotent_response(response: Response, outcome: Outcome[M]) -> M:
+    """The outcome's status, and `Idempotent-Replayed: true` when it is a stored response."""
+    response.status_code = outcome.status_code
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return outcome.body

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # Upgrade the database to the newest migration at start (under a lock, so workers that start
     # together migrate once). Off: the start refuses a database that is not at the newest one.
     auto_migrate: bool = True
+    # Retries of a unit of work that PostgreSQL aborted (serialization failure, deadlock).
+    db_write_retries: int = Field(default=3, ge=0, le=10)
 
     secret_key: str | None = None
     secret_key_file: Path = Path(".openbank_secret")
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     admin_password: str | None = None
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    # Idempotency-Key responses are replayed for at least this long (the API promises 24 hours).
+    idempotency_ttl_hours: int = Field(default=24, ge=24)
 
     default_countries: list[str] = ["NL", "BE", "DE"]
     default_currencies: list[str] = ["EUR", "USD", "GBP"]

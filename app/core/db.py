@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -69,17 +70,35 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, wal: bool) -> Non
         # Let SQLAlchemy, not the driver, decide when a transaction begins (see _on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         if wal:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _ensure_wal(cursor, busy_timeout_ms)
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _ensure_wal(cursor: Any, busy_timeout_ms: int) -> None:
+    """Switch the file to WAL once. Several processes opening a new file at once race for this
+    switch, and SQLite answers "locked" to the losers without waiting for its busy timeout: wait
+    here instead, up to that timeout. A file already in WAL mode needs no switch (the mode is
+    kept in the file)."""
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01 + random.random() * 0.04)  # noqa: S311
 
 
 def new_session(engine: Engine) -> Session:
@@ -107,11 +126,6 @@ def write_transaction(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
-
-
-def run_in_write_transaction(session: Session, work: Callable[[Session], T]) -> T:
-    with write_transaction(session):
-        return work(session)
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -147,3 +161,17 @@ def run_with_retries(
             logger.info("transaction conflict (attempt %d of %d), retrying", attempt, attempts)
             sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def run_in_write_transaction(
+    session: Session, work: Callable[[Session], T], *, retries: int = 3
+) -> T:
+    """Run `work` as one unit of work on `session`; again (at most `retries` more times) when
+    the database aborted it for a serialization failure or a deadlock. `work` must only touch
+    the database, since a retried attempt starts from scratch."""
+
+    def attempt() -> T:
+        with write_transaction(session):
+            return work(session)
+
+    return run_with_retries(attempt, attempts=retries + 1)

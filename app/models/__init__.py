@@ -24,11 +24,16 @@ from app.models.country import AllowedCountry  # noqa: E402
 from app.models.currency import Currency  # noqa: E402
 from app.models.customer import Customer  # noqa: E402
 from app.models.derivative_transaction import DerivativeTransaction  # noqa: E402
+from app.models.funding_account import FundingAccount  # noqa: E402
 from app.models.fx_rate import FxRate  # noqa: E402
+from app.models.idempotency_key import IdempotencyKey  # noqa: E402
 from app.models.institution import Institution  # noqa: E402
+from app.models.journal_entry import JournalEntry  # noqa: E402
 from app.models.portfolio_transaction import PortfolioTransaction  # noqa: E402
+from app.models.posting import Posting  # noqa: E402
 from app.models.refresh_token import RefreshToken  # noqa: E402
 from app.models.spending import Spending  # noqa: E402
+from app.models.transfer import Transfer  # noqa: E402
 from app.models.user import User  # noqa: E402
 
 __all__ = [
@@ -38,10 +43,15 @@ __all__ = [
     "Currency",
     "Customer",
     "DerivativeTransaction",
+    "FundingAccount",
     "FxRate",
+    "IdempotencyKey",
     "Institution",
+    "JournalEntry",
     "PortfolioTransaction",
+    "Posting",
     "RefreshToken",
     "Spending",
+    "Transfer",
     "User",
 ]

@@ -101,6 +101,13 @@ class BankAccountPublic(AccountBase):
         )
 
 
+class AccountDetail(AccountPublic):
+    """One account, for its owner (and analysts and admins)."""
+
+    customer_oid: uuid.UUID
+    holder_name: str
+
+
 class AccountsOverview(SQLModel):
     message: str
     accounts: list[AccountPublic]

@@ -7,13 +7,22 @@ import uuid
 from collections.abc import Sequence
 
 from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
 from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
 from app.core.db import write_transaction
-from app.errors import AccountTypeExists, UnsupportedCurrency
-from app.models.account import Account, AccountType
+from app.errors import (
+    AccountNotFound,
+    AccountTypeExists,
+    InvalidIban,
+    MalformedIban,
+    UnsupportedCurrency,
+)
+from app.models.account import Account, AccountDetail, AccountType
+from app.models.customer import Customer
+from app.models.user import Role, User
 from app.services import institutions, reference
 
 
@@ -93,3 +102,35 @@ def list_own_bank_accounts(*, session: Session, customer_id: uuid.UUID) -> Seque
         .order_by(col(Account.created_at), col(Account.id))
     )
     return session.exec(statement).all()
+
+
+def normalise_iban(value: str, *, in_path: bool = False) -> str:
+    """The compact form (no spaces, upper case) of a valid IBAN.
+
+    An invalid one is 422 in a request body and 400 in a path, where it is an identifier.
+    """
+    try:
+        return IBAN(value).compact
+    except SchwiftyException as exc:
+        error = MalformedIban if in_path else InvalidIban
+        raise error(f"Invalid IBAN: {exc}") from exc
+
+
+def get_readable(*, session: Session, user: User, iban: str) -> Account:
+    """The account with this IBAN if the caller may read it: its owner, an analyst or an admin.
+
+    Anyone else gets the same 404 as for an IBAN no account has.
+    """
+    compact = normalise_iban(iban, in_path=True)
+    account = session.exec(select(Account).where(col(Account.iban) == compact)).first()
+    if account is None or (user.role == Role.customer and account.customer_id != user.customer_id):
+        raise AccountNotFound(f"Account {compact} not found")
+    return account
+
+
+def detail(*, session: Session, account: Account) -> AccountDetail:
+    customer = session.get(Customer, account.customer_id)
+    assert customer is not None  # the foreign key guarantees it
+    return AccountDetail.model_validate(
+        account, update={"customer_oid": customer.id, "holder_name": customer.name}
+    )

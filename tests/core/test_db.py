@@ -1,3 +1,4 @@
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sqlmodel import Session, select
 
 from app.core.config import Settings
 from app.core.db import (
+    _ensure_wal,
     begin_write,
     create_db_engine,
     new_session,
@@ -156,3 +158,46 @@ def test_upgrade_to_head_is_idempotent(file_engine: Engine) -> None:
         "currency",
         "institution",
     } <= tables
+
+
+class _LockedThenFree:
+    """A cursor whose journal-mode switch is refused as locked `failures` times."""
+
+    def __init__(self, failures: int, message: str = "database is locked") -> None:
+        self.failures = failures
+        self.message = message
+        self.statements: list[str] = []
+        self.mode = "delete"
+
+    def execute(self, statement: str) -> "_LockedThenFree":
+        self.statements.append(statement)
+        if statement == "PRAGMA journal_mode=WAL":
+            if self.failures:
+                self.failures -= 1
+                raise sqlite3.OperationalError(self.message)
+            self.mode = "wal"
+        return self
+
+    def fetchone(self) -> tuple[str]:
+        return (self.mode,)
+
+
+def test_wal_switch_waits_while_another_connection_holds_the_lock() -> None:
+    cursor = _LockedThenFree(failures=3)
+    _ensure_wal(cursor, busy_timeout_ms=5000)
+    assert cursor.mode == "wal"
+    assert cursor.statements.count("PRAGMA journal_mode=WAL") == 4
+
+
+def test_wal_switch_is_skipped_when_the_file_is_already_wal() -> None:
+    cursor = _LockedThenFree(failures=0)
+    cursor.mode = "wal"
+    _ensure_wal(cursor, busy_timeout_ms=5000)
+    assert cursor.statements == ["PRAGMA journal_mode"]
+
+
+def test_wal_switch_gives_up_after_the_busy_timeout_and_on_other_errors() -> None:
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _ensure_wal(_LockedThenFree(failures=10**6), busy_timeout_ms=0)
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        _ensure_wal(_LockedThenFree(failures=1, message="disk I/O error"), busy_timeout_ms=5000)

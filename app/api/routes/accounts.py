@@ -1,11 +1,23 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated, Literal
 
-from app.api.deps import CurrentCustomerId, SessionDep, SettingsDep
-from app.models.account import AccountOpen, AccountPublic, AccountsOverview
+from fastapi import APIRouter, Header, Query, status
+from fastapi.responses import StreamingResponse
+
+from app.api.deps import (
+    CurrentCustomerId,
+    EngineDep,
+    ReadableAccount,
+    SessionDep,
+    SettingsDep,
+)
+from app.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from app.models.account import AccountDetail, AccountOpen, AccountPublic, AccountsOverview
+from app.models.posting import PostingPublic
 from app.schemas.errors import error_responses
-from app.services import accounts
+from app.schemas.pagination import Page
+from app.services import accounts, statements
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
@@ -42,4 +54,80 @@ def overview(customer_id: CurrentCustomerId, session: SessionDep) -> AccountsOve
     return AccountsOverview(
         message=f"{len(rows)} account(s) found" if rows else "No accounts yet",
         accounts=[AccountPublic.model_validate(a) for a in rows],
+    )
+
+
+# The static routes above come first, so `/accounts/open` and `/accounts/overview` are not IBANs.
+
+
+@router.get(
+    "/{iban}",
+    summary="One account: its owner, analysts and admins",
+    responses=error_responses(400, 401, 404),
+)
+def account_detail(account: ReadableAccount, session: SessionDep) -> AccountDetail:
+    return accounts.detail(session=session, account=account)
+
+
+@router.get(
+    "/{iban}/transactions",
+    summary="The account's statement, newest first (JSON pages, or CSV)",
+    response_model=Page[PostingPublic],
+    responses={
+        **error_responses(400, 401, 404, 422),
+        200: {
+            "description": "A page of statement lines; with `format=csv` or `Accept: text/csv` "
+            "every line in the period as CSV (no `limit`)",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+    },
+)
+def account_transactions(
+    account: ReadableAccount,
+    session: SessionDep,
+    engine: EngineDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    before: Annotated[
+        str | None, Query(max_length=200, description="`next_before` of the previous page")
+    ] = None,
+    start: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            max_length=40,
+            description="From this date or date-time on (ISO 8601; UTC if no zone)",
+            examples=["2026-03-01"],
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        Query(
+            alias="to",
+            max_length=40,
+            description="Up to and including this date (the whole day) or date-time",
+            examples=["2026-03-31"],
+        ),
+    ] = None,
+    output: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Page[PostingPublic] | StreamingResponse:
+    since, until = statements.period(start, end)
+    assert account.id is not None
+    if output == "csv" or (output is None and "text/csv" in (accept or "").lower()):
+        lines = statements.csv_stream(
+            engine=engine, account_id=account.id, before=before, since=since, until=until
+        )
+        filename = f"{account.iban}-transactions.csv"
+        return StreamingResponse(
+            lines,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    return statements.page(
+        session=session,
+        account_id=account.id,
+        limit=limit,
+        before=before,
+        since=since,
+        until=until,
     )

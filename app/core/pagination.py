@@ -1,0 +1,41 @@
+"""Keyset pagination over `(created_at, id)`, newest first, with opaque cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.errors import MalformedCursor
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+MAX_ID = 2**63  # ids are 64-bit integers in the database
+
+
+def encode_cursor(created_at: datetime, row_id: int) -> str:
+    raw = f"{created_at.astimezone(UTC).isoformat()}|{row_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, _, row_id = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
+        moment = datetime.fromisoformat(created)
+        number = int(row_id)
+        if moment.tzinfo is None or not 0 < number < MAX_ID:
+            raise ValueError("naive timestamp or id out of range")
+        return moment, number
+    except (ValueError, binascii.Error, UnicodeError) as exc:
+        raise MalformedCursor() from exc
+
+
+def older_than(created_col: Any, id_col: Any, cursor: str) -> ColumnElement[bool]:
+    """Rows after the cursor in newest-first order."""
+    created_at, row_id = decode_cursor(cursor)
+    return or_(created_col < created_at, and_(created_col == created_at, id_col < row_id))

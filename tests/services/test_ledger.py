@@ -1,0 +1,481 @@
+"""The ledger service: entry rules, database constraints, bulk openings, injected failures."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import insert, text, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlmodel import Session, col, select
+
+from app.core.config import Settings
+from app.core.db import new_session, write_transaction
+from app.errors import InsufficientFunds
+from app.models.account import Account
+from app.models.funding_account import FundingAccount
+from app.models.journal_entry import EntryKind, JournalEntry
+from app.models.posting import Posting
+from app.services import institutions, ledger
+from tests.utils.auth import AuthedUser
+from tests.utils.money import assert_ledger_consistent, balance_of, deposit, transfer_body
+
+
+def account(session: Session, iban: str) -> Account:
+    return session.exec(select(Account).where(col(Account.iban) == iban)).one()
+
+
+def count(session: Session, model: type[Any]) -> int:
+    return len(session.exec(select(model)).all())
+
+
+# --- entry rules -----------------------------------------------------------------------------
+
+
+def record(session: Session, kind: EntryKind, legs: Callable[[Session], list[ledger.Leg]]) -> None:
+    """Record an entry whose legs are built inside one unit of work."""
+    with write_transaction(session):
+        ledger.record_entry(session=session, kind=kind, description="", legs=legs(session))
+
+
+@pytest.mark.parametrize(
+    ("amounts", "message"),
+    [
+        ([Decimal("5.00")], "at least two postings"),
+        ([Decimal("5.00"), Decimal("-4.99")], "does not balance"),
+        ([Decimal("0.00"), Decimal("0.00")], "zero or not whole cents"),
+        ([Decimal("0.005"), Decimal("-0.005")], "zero or not whole cents"),
+    ],
+)
+def test_entries_that_break_the_rules_are_refused(
+    session: Session,
+    customer: AuthedUser,
+    other_customer: AuthedUser,
+    amounts: list[Decimal],
+    message: str,
+) -> None:
+    def legs(s: Session) -> list[ledger.Leg]:
+        holders = [account(s, customer.iban), account(s, other_customer.iban)]
+        return [ledger.Leg(a, account=h) for a, h in zip(amounts, holders, strict=False)]
+
+    with pytest.raises(ledger.LedgerInvariantError, match=message):
+        record(session, EntryKind.transfer, legs)
+    assert count(session, JournalEntry) == 0
+
+
+def test_sum_is_checked_per_currency(session: Session) -> None:
+    def legs(s: Session) -> list[ledger.Leg]:
+        return [
+            ledger.Leg(Decimal("-1.00"), funding=ledger.funding_account(session=s, currency="EUR")),
+            ledger.Leg(Decimal("1.00"), funding=ledger.funding_account(session=s, currency="USD")),
+        ]
+
+    with pytest.raises(ledger.LedgerInvariantError, match="does not balance"):
+        record(session, EntryKind.deposit, legs)
+
+
+def test_a_leg_needs_exactly_one_ledger_account(session: Session, customer: AuthedUser) -> None:
+    with write_transaction(session):
+        fund = ledger.funding_account(session=session, currency="EUR")
+        mine = account(session, customer.iban)
+    for leg in (
+        ledger.Leg(Decimal("1.00")),
+        ledger.Leg(Decimal("1.00"), account=mine, funding=fund),
+    ):
+        with pytest.raises(ledger.LedgerInvariantError, match="exactly one"):
+            ledger.check_balanced([leg, ledger.Leg(Decimal("-1.00"), funding=fund)])
+
+
+def test_record_entry_moves_balances_and_records_them(
+    engine: Engine, session: Session, customer: AuthedUser
+) -> None:
+    with write_transaction(session):
+        fund = ledger.funding_account(session=session, currency="EUR")
+        mine = account(session, customer.iban)
+        entry, postings = ledger.record_entry(
+            session=session,
+            kind=EntryKind.deposit,
+            description="seed",
+            legs=[
+                ledger.Leg(Decimal("-12.50"), funding=fund),
+                ledger.Leg(Decimal("12.50"), account=mine),
+            ],
+        )
+    assert [p.balance_after for p in postings] == [Decimal("-12.50"), Decimal("12.50")]
+    assert {p.journal_entry_id for p in postings} == {entry.id}
+    assert {p.created_at for p in postings} == {entry.created_at}
+    assert mine.balance == Decimal("12.50")
+    assert fund.name == "OpenBank sandbox funding"
+    assert assert_ledger_consistent(engine).entries == 1
+
+
+def test_insufficient_funds_rolls_back_the_whole_entry(
+    engine: Engine, session: Session, customer: AuthedUser, other_customer: AuthedUser
+) -> None:
+    def legs(s: Session) -> list[ledger.Leg]:
+        return [  # the credit first: it is written, then the debit fails
+            ledger.Leg(Decimal("1.00"), account=account(s, other_customer.iban)),
+            ledger.Leg(Decimal("-1.00"), account=account(s, customer.iban)),
+        ]
+
+    with pytest.raises(InsufficientFunds):
+        record(session, EntryKind.transfer, legs)
+    with new_session(engine) as fresh:
+        assert count(fresh, Posting) == count(fresh, JournalEntry) == 0
+        assert account(fresh, other_customer.iban).balance == 0
+
+
+def test_funding_account_is_created_once_per_currency(session: Session) -> None:
+    with write_transaction(session):
+        first = ledger.funding_account(session=session, currency="USD")
+        again = ledger.funding_account(session=session, currency="USD")
+    assert first.id == again.id
+    assert count(session, FundingAccount) == 1
+
+
+def test_funding_account_survives_a_concurrent_creation(
+    session: Session, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The row another unit of work inserted first (PostgreSQL race) is the one returned."""
+    with write_transaction(session):
+        original = ledger.funding_account(session=session, currency="GBP")
+    real_exec = Session.exec
+    calls = {"n": 0}
+
+    def first_lookup_misses(self: Session, statement: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return real_exec(self, statement.where(text("1 = 0")), **kwargs)
+        return real_exec(self, statement, **kwargs)
+
+    with new_session(engine) as other, write_transaction(other):
+        monkeypatch.setattr(Session, "exec", first_lookup_misses)
+        found = ledger.funding_account(session=other, currency="GBP")
+        monkeypatch.setattr(Session, "exec", real_exec)
+    assert found.id == original.id
+
+
+# --- constraints in the database --------------------------------------------------------------
+
+
+def test_database_refuses_a_negative_customer_balance(
+    session: Session, customer: AuthedUser
+) -> None:
+    with pytest.raises(IntegrityError), write_transaction(session):
+        session.execute(
+            update(Account)
+            .where(col(Account.iban) == customer.iban)
+            .values(balance=Decimal("-0.01"))
+        )
+
+
+def test_funding_balance_may_be_negative(session: Session) -> None:
+    with write_transaction(session):
+        fund = ledger.funding_account(session=session, currency="EUR")
+        fund.balance = Decimal("-100.00")
+        session.add(fund)
+    assert fund.balance == Decimal("-100.00")
+
+
+@pytest.mark.parametrize(
+    "posting",
+    [
+        {"account": True, "funding": True, "amount": "1.00", "balance_after": "1.00"},
+        {"account": False, "funding": False, "amount": "1.00", "balance_after": "1.00"},
+        {"account": True, "funding": False, "amount": "0.00", "balance_after": "0.00"},
+        {"account": True, "funding": False, "amount": "-1.00", "balance_after": "-1.00"},
+    ],
+)
+def test_database_checks_postings(
+    session: Session, customer: AuthedUser, posting: dict[str, Any]
+) -> None:
+    with write_transaction(session):
+        fund = ledger.funding_account(session=session, currency="EUR")
+        entry = JournalEntry(kind=EntryKind.deposit)
+        session.add(entry)
+        session.flush()
+        ids = (entry.id, account(session, customer.iban).id, fund.id)
+    with pytest.raises(IntegrityError), write_transaction(session):
+        session.execute(
+            insert(Posting).values(
+                journal_entry_id=ids[0],
+                account_id=ids[1] if posting["account"] else None,
+                funding_account_id=ids[2] if posting["funding"] else None,
+                amount=Decimal(posting["amount"]),
+                currency="EUR",
+                balance_after=Decimal(posting["balance_after"]),
+            )
+        )
+
+
+def test_database_checks_entry_kind(session: Session) -> None:
+    # A CHECK constraint on SQLite; PostgreSQL's native enum type refuses it first.
+    with pytest.raises((IntegrityError, DataError)), write_transaction(session):
+        session.execute(insert(JournalEntry).values(kind="gift", description=""))
+
+
+# --- bulk openings (seeding) -------------------------------------------------------------------
+
+
+def test_bulk_open_balances_writes_ordinary_entries(
+    client: TestClient,
+    engine: Engine,
+    session: Session,
+    customer: AuthedUser,
+    other_customer: AuthedUser,
+    admin_headers: dict[str, str],
+) -> None:
+    deposit(client, admin_headers, customer.iban, "1.00")
+    dollars = client.post(
+        "/accounts/open",
+        json={"account_type": "saving", "currency": "USD"},
+        headers=other_customer.headers,
+    ).json()["iban"]
+    with write_transaction(session):
+        ids = [
+            account(session, iban).id or 0 for iban in (customer.iban, other_customer.iban, dollars)
+        ]
+        written = ledger.bulk_open_balances(
+            session=session,
+            items=[(ids[0], Decimal("10.00")), (ids[1], Decimal("0")), (ids[2], Decimal("2.50"))],
+        )
+
+    assert written == 2
+    assert balance_of(client, customer.headers, customer.iban) == "11.00"
+    assert balance_of(client, other_customer.headers, other_customer.iban) == "0.00"
+    assert balance_of(client, other_customer.headers, dollars) == "2.50"
+    totals = assert_ledger_consistent(engine)
+    assert totals.entries_by_kind == {"deposit": 3}
+    statement = client.get(f"/accounts/{customer.iban}/transactions", headers=customer.headers)
+    assert statement.json()["items"][0]["description"] == "Opening balance"
+    assert statement.json()["items"][0]["balance_after"] == "11.00"
+
+
+def test_bulk_open_balances_with_nothing_to_do(session: Session) -> None:
+    with write_transaction(session):
+        assert ledger.bulk_open_balances(session=session, items=[]) == 0
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ([(0, Decimal("-1.00"))], "opening balance"),
+        ([(0, Decimal("1.001"))], "opening balance"),
+        ([(0, Decimal("1.00")), (0, Decimal("2.00"))], "twice"),
+        ([(999999, Decimal("1.00"))], "not accounts at this bank"),
+    ],
+)
+def test_bulk_open_balances_refuses_bad_items(
+    engine: Engine,
+    session: Session,
+    customer: AuthedUser,
+    items: list[tuple[int, Decimal]],
+    message: str,
+) -> None:
+    with write_transaction(session):
+        own = account(session, customer.iban).id or 0
+    resolved = [(own if account_id == 0 else account_id, amount) for account_id, amount in items]
+    with pytest.raises(ledger.LedgerInvariantError, match=message), write_transaction(session):
+        ledger.bulk_open_balances(session=session, items=resolved)
+    assert assert_ledger_consistent(engine).entries == 0
+
+
+# --- a failure between the debit and the credit -------------------------------------------------
+
+
+def fail_on_second_posting(
+    monkeypatch: pytest.MonkeyPatch, error: Callable[[], Exception]
+) -> dict[str, int]:
+    """Make the ledger write the first posting (the debit) and fail before the credit."""
+    real = ledger._apply_posting
+    calls = {"n": 0}
+
+    def flaky(session: Session, entry: JournalEntry, leg: ledger.Leg) -> Posting:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            # The debit is already in the database, inside the open transaction.
+            written = session.exec(select(Posting).where(col(Posting.journal_entry_id) == entry.id))
+            assert len(written.all()) == 1
+            raise error()
+        return real(session, entry, leg)
+
+    monkeypatch.setattr(ledger, "_apply_posting", flaky)
+    return calls
+
+
+def assert_untouched(engine: Engine, balances: dict[str, Decimal], entries: int) -> None:
+    with new_session(engine) as session:
+        for iban, balance in balances.items():
+            assert account(session, iban).balance == balance
+        assert count(session, JournalEntry) == entries
+        assert count(session, Posting) == 2 * entries
+    assert assert_ledger_consistent(engine).entries == entries
+
+
+def test_crash_between_debit_and_credit_leaves_no_partial_posting(
+    app: FastAPI,
+    engine: Engine,
+    customer: AuthedUser,
+    other_customer: AuthedUser,
+    admin_headers: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with TestClient(app, raise_server_exceptions=False) as client:
+        deposit(client, admin_headers, customer.iban, "50.00")
+        calls = fail_on_second_posting(monkeypatch, lambda: RuntimeError("injected crash"))
+
+        response = client.post(
+            "/transfers",
+            json=transfer_body(customer.iban, other_customer.iban, "20.00"),
+            headers=customer.headers | {"Idempotency-Key": "crash-1"},
+        )
+
+        assert calls["n"] == 2
+        assert response.status_code == 500
+        assert response.json() == {"detail": "Internal server error"}
+        assert_untouched(
+            engine, {customer.iban: Decimal("50.00"), other_customer.iban: Decimal("0.00")}, 1
+        )
+
+        # The key was not used up: once the fault is gone, the retry moves the money once.
+        monkeypatch.undo()
+        retried = client.post(
+            "/transfers",
+            json=transfer_body(customer.iban, other_customer.iban, "20.00"),
+            headers=customer.headers | {"Idempotency-Key": "crash-1"},
+        )
+        assert retried.status_code == 201
+        assert balance_of(client, customer.headers, customer.iban) == "30.00"
+
+
+def test_database_error_between_debit_and_credit_is_503_and_rolled_back(
+    client: TestClient,
+    engine: Engine,
+    customer: AuthedUser,
+    admin_headers: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    deposit(client, admin_headers, customer.iban, "50.00")
+    fail_on_second_posting(
+        monkeypatch, lambda: OperationalError("UPDATE", {}, Exception("disk I/O error"))
+    )
+
+    response = client.post(
+        f"/admin/accounts/{customer.iban}/withdraw", json={"amount": "5.00"}, headers=admin_headers
+    )
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": "Database unavailable, try again later"}
+    assert_untouched(engine, {customer.iban: Decimal("50.00")}, 1)
+
+
+CRASHING_WORKER = textwrap.dedent(
+    """
+    import os, sys
+    from decimal import Decimal
+    from sqlmodel import select
+    from app.core.config import Settings
+    from app.core.db import create_db_engine, new_session, write_transaction
+    from app.models.journal_entry import EntryKind
+    from app.models.posting import Posting
+    from app.services import ledger
+
+    real = ledger._apply_posting
+    def die_after_debit(session, entry, leg):
+        real(session, entry, leg)
+        written = session.exec(select(Posting).where(Posting.journal_entry_id == entry.id)).all()
+        print(f"postings written before the crash: {len(written)}", flush=True)
+        os._exit(17)  # the process dies between the debit and the credit
+
+    ledger._apply_posting = die_after_debit
+    settings = Settings(_env_file=None, database_url=sys.argv[1], secret_key="x" * 40)
+    engine = create_db_engine(settings)
+    with new_session(engine) as session, write_transaction(session):
+        accounts = ledger.lock_accounts(session=session, ibans=sys.argv[2:4])
+        src, dst = accounts[sys.argv[2]], accounts[sys.argv[3]]
+        ledger.record_entry(
+            session=session,
+            kind=EntryKind.transfer,
+            description="never",
+            legs=[
+                ledger.Leg(Decimal("-5.00"), account=src.account),
+                ledger.Leg(Decimal("5.00"), account=dst.account),
+            ],
+        )
+    """
+)
+
+
+def test_process_killed_between_debit_and_credit_leaves_no_trace(
+    client: TestClient,
+    engine: Engine,
+    settings: Settings,
+    customer: AuthedUser,
+    other_customer: AuthedUser,
+    admin_headers: dict[str, str],
+) -> None:
+    deposit(client, admin_headers, customer.iban, "50.00")
+    root = Path(__file__).resolve().parents[2]
+
+    worker = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        [
+            sys.executable,
+            "-c",
+            CRASHING_WORKER,
+            settings.database_url,
+            customer.iban,
+            other_customer.iban,
+        ],
+        cwd=root,
+        env=os.environ | {"PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert worker.returncode == 17, worker.stderr
+    assert worker.stdout.strip() == "postings written before the crash: 1"
+    assert_untouched(
+        engine, {customer.iban: Decimal("50.00"), other_customer.iban: Decimal("0.00")}, 1
+    )
+    # And the database is writable again: the dead process's lock is gone.
+    assert (
+        client.post(
+            "/transfers",
+            json=transfer_body(customer.iban, other_customer.iban, "5.00"),
+            headers=customer.headers,
+        ).status_code
+        == 201
+    )
+
+
+def test_seeded_balances_come_from_the_ledger(engine: Engine, settings: Settings) -> None:
+    import seed
+
+    report = seed.main(["--customers", "30", "--seed", "3", "--bcrypt-rounds", "4"], settings)
+    again = seed.main(["--customers", "30", "--seed", "3", "--bcrypt-rounds", "4"], settings)
+
+    totals = assert_ledger_consistent(engine)  # every balance == the sum of its postings
+    assert report.customers_created == again.customers_skipped == 30
+    assert again.customers_created == 0
+    with new_session(engine) as session:
+        # Accounts held at other institutions are aggregated snapshots, outside the ledger.
+        own_bank_id = institutions.get_own_bank(session=session).id
+        funded = session.exec(
+            select(Account).where(
+                col(Account.balance) > 0, col(Account.institution_id) == own_bank_id
+            )
+        ).all()
+    assert totals.entries_by_kind == {"deposit": len(funded)}
+    assert all(total > 0 for total in totals.customer_balances.values())
