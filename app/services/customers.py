@@ -25,7 +25,7 @@ from app.errors import (
 from app.models.account import Account, AccountType
 from app.models.customer import Customer, CustomerRegister
 from app.models.user import Role, User
-from app.services import accounts, reference, users
+from app.services import accounts, ledger, reference, users
 
 MINIMUM_AGE = 18
 CANONICAL_UUID_LENGTH = 36
@@ -156,6 +156,7 @@ def delete(*, session: Session, customer_id: uuid.UUID) -> None:
     """Delete the customer and, through the ON DELETE CASCADE foreign keys, everything it owns:
     accounts, holdings, transactions, spending, derivatives, logins and their tokens."""
     with write_transaction(session):
+        ledger.return_balances_to_funding(session=session, customer_id=customer_id)
         result = session.exec(sql_delete(Customer).where(col(Customer.id) == customer_id))
         if result.rowcount == 0:
             raise CustomerNotFound.for_oid(customer_id)

@@ -75,21 +75,9 @@ def _record(
     if locked is None:
         raise AccountNotFound(f"Account {iban} not found")
     account = locked.account
-    fund = ledger.funding_account(session=session, currency=account.currency)
-    customer_leg = ledger.Leg(
-        amount if kind == EntryKind.deposit else -amount,
-        account=account,
-        counterparty_name=fund.name,
+    entry = ledger.funding_entry(
+        session=session, kind=kind, locked=locked, amount=amount, description=description
     )
-    funding_leg = ledger.Leg(
-        -customer_leg.amount,
-        funding=fund,
-        counterparty_iban=locked.iban,
-        counterparty_name=locked.holder_name,
-    )
-    # Debit first, so a withdrawal beyond the balance fails before anything else is written.
-    legs = [funding_leg, customer_leg] if kind == EntryKind.deposit else [customer_leg, funding_leg]
-    entry, _ = ledger.record_entry(session=session, kind=kind, description=description, legs=legs)
     assert entry.id is not None
     return FundingPublic(
         id=entry.id,

@@ -11,6 +11,7 @@ Everything here runs inside the caller's unit of work (see `app.core.db`); nothi
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from app.models.account import Account
 from app.models.customer import Customer
 from app.models.funding_account import FundingAccount
 from app.models.journal_entry import EntryKind, JournalEntry
+from app.models.portfolio_transaction import PortfolioTransaction, TransactionType
 from app.models.posting import Posting
 from app.services import institutions
 
@@ -153,9 +155,90 @@ def record_entry(
     session.add(entry)
     session.flush()
     postings = [_apply_posting(session, entry, leg) for leg in legs]
-    # Mirroring into the portfolio's transactions belongs here, as one call, so every entry
-    # (transfer, deposit, withdrawal) appears there in the same unit of work.
+    _mirror_into_portfolios(session, entry, legs)
     return entry, postings
+
+
+def funding_entry(
+    *,
+    session: Session,
+    kind: EntryKind,
+    locked: LockedAccount,
+    amount: Decimal,
+    description: str,
+) -> JournalEntry:
+    """A deposit into, or a withdrawal from, a locked customer account, against the bank's
+    funding account for its currency."""
+    account = locked.account
+    fund = funding_account(session=session, currency=account.currency)
+    customer_leg = Leg(
+        amount if kind == EntryKind.deposit else -amount,
+        account=account,
+        counterparty_name=fund.name,
+    )
+    funding_leg = Leg(
+        -customer_leg.amount,
+        funding=fund,
+        counterparty_iban=locked.iban,
+        counterparty_name=locked.holder_name,
+    )
+    # Debit first, so a withdrawal beyond the balance fails before anything else is written.
+    legs = [funding_leg, customer_leg] if kind == EntryKind.deposit else [customer_leg, funding_leg]
+    entry, _ = record_entry(session=session, kind=kind, description=description, legs=legs)
+    return entry
+
+
+def return_balances_to_funding(*, session: Session, customer_id: uuid.UUID) -> int:
+    """Before a customer is deleted: withdraw what each of its accounts at this bank holds back
+    to the funding account, so the money in the sandbox stays equal to minus the funding
+    balances once its accounts (and their postings) are gone. Returns the entries written."""
+    bank = institutions.get_own_bank(session=session)
+    ibans = session.exec(
+        select(col(Account.iban)).where(
+            col(Account.customer_id) == customer_id, col(Account.institution_id) == bank.id
+        )
+    ).all()
+    written = 0
+    for locked in lock_accounts(session=session, ibans=[i for i in ibans if i]).values():
+        if locked.account.balance > 0:
+            funding_entry(
+                session=session,
+                kind=EntryKind.withdrawal,
+                locked=locked,
+                amount=locked.account.balance,
+                description="Account closed: customer deleted",
+            )
+            written += 1
+    return written
+
+
+_PORTFOLIO_TYPE = {
+    EntryKind.transfer: TransactionType.transfer,
+    EntryKind.deposit: TransactionType.deposit,
+    EntryKind.withdrawal: TransactionType.withdrawal,
+}
+
+
+def _mirror_into_portfolios(session: Session, entry: JournalEntry, legs: Sequence[Leg]) -> None:
+    """Each posting on a customer account also appears in that customer's portfolio
+    transactions (signed like the posting: positive is money in), in the same unit of work."""
+    rows = [
+        {
+            "customer_id": leg.account.customer_id,
+            "account_id": leg.account.id,
+            "occurred_at": entry.created_at,
+            "transaction_type": _PORTFOLIO_TYPE[entry.kind],
+            "amount": leg.amount,
+            "currency": leg.account.currency,
+            "category": entry.kind.value,
+            "counterparty": leg.counterparty_name,
+            "description": entry.description,
+        }
+        for leg in legs
+        if leg.account is not None
+    ]
+    if rows:
+        session.execute(insert(PortfolioTransaction), rows)
 
 
 def _apply_posting(session: Session, entry: JournalEntry, leg: Leg) -> Posting:
