@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 import app.main as main_module
 from app.core.config import ConfigError, Settings, get_settings
@@ -34,6 +34,44 @@ def test_integrity_error_that_reaches_the_handler_is_409(
     assert response.json() == {"detail": "The request conflicts with existing data"}
     assert "UNIQUE constraint failed" not in response.text
     assert "integrity error reached the handler" in caplog.text
+
+
+def test_data_error_that_reaches_the_handler_is_422(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    application = create_app(settings)
+
+    @application.get("/_test/data")
+    def refused() -> None:
+        raise DataError("SELECT ...", {}, Exception("text fields cannot contain NUL bytes"))
+
+    with TestClient(application) as client, caplog.at_level(logging.WARNING, logger="app"):
+        response = client.get("/_test/data")
+    assert response.status_code == 422
+    assert response.json() == {"detail": "A value in the request cannot be stored"}
+    assert "NUL" not in response.text
+    assert "data error reached the handler" in caplog.text
+
+
+def test_nul_bytes_in_text_are_a_4xx_on_every_database(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    # PostgreSQL refuses NUL in text where SQLite stores it: either way, never a 500.
+    registered = client.post(
+        "/customers/register",
+        json={
+            "name": "Nul\u0000Byte",
+            "dob": "1990-01-01",
+            "address": "Damrak 1, Amsterdam",
+            "country": "NL",
+            "id_document": "NL1234567",
+            "username": "nul.byte",
+        },
+    )
+    assert registered.status_code in (201, 422)
+    listed = client.get("/customers", params={"name": "a\u0000b"}, headers=admin_headers)
+    assert listed.status_code in (200, 422)
+    assert client.delete("/admin/currencies/%00EU", headers=admin_headers).status_code == 404
 
 
 def test_unexpected_error_is_a_json_500_without_a_trace(settings: Settings) -> None:

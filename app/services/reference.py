@@ -59,8 +59,17 @@ def add_country(*, session: Session, iso_code: str) -> AllowedCountry:
     return country
 
 
+def _plain_code(raw: str, length: int) -> str | None:
+    """`raw` upper-cased when it could be an ISO code (`length` ASCII letters), else None: such
+    a value is in no list, and it is not sent to the database (PostgreSQL refuses NUL bytes)."""
+    code = raw.strip().upper()
+    return code if len(code) == length and code.isascii() and code.isalpha() else None
+
+
 def delete_country(*, session: Session, iso_code: str) -> None:
-    code = iso_code.strip().upper()
+    code = _plain_code(iso_code, 2)
+    if code is None:
+        raise NotFound(f"Country {iso_code!r} is not in the allowed list")
     with write_transaction(session):
         country = session.get(AllowedCountry, code)
         if country is None:
@@ -79,7 +88,9 @@ def add_currency(*, session: Session, code: str) -> Currency:
 
 
 def delete_currency(*, session: Session, code: str) -> None:
-    alpha_3 = code.strip().upper()
+    alpha_3 = _plain_code(code, 3)
+    if alpha_3 is None:
+        raise NotFound(f"Currency {code!r} is not supported")
     with write_transaction(session):
         currency = session.get(Currency, alpha_3)
         if currency is None:
