@@ -15,8 +15,9 @@ to migrate and to create the signing key. The check then
 4. rotates the refresh token through one connection, uses the new access token on others, and
    presents the old refresh token again: another worker must detect the reuse and revoke the
    chain (refresh-token state is in the database, not in a process);
-5. (`--transfers`, once money movement exists) runs concurrent transfers across workers and
-   checks that the balances stay exact.
+5. (`--transfers`) funds an account with 40.00 through the admin deposit API, sends 60
+   concurrent transfers of 1.00 across the workers and checks that exactly 40 succeed and the
+   balances and the statement stay exact.
 
 A PostgreSQL database given with --database-url must be empty or hold this app's schema: the
 check adds a customer to it. Exit status 0 when every check passed.
@@ -183,6 +184,9 @@ def running_server(database_url: str | None, workers: int, workdir: Path) -> Ite
             "ENVIRONMENT": "development",
             "BCRYPT_ROUNDS": "4",
             "AUTO_MIGRATE": "true",
+            # The bootstrap admin funds the test account through the API, as a user would.
+            "ADMIN_USERNAME": ADMIN_USERNAME,
+            "ADMIN_PASSWORD": ADMIN_PASSWORD,
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -324,9 +328,9 @@ def check_refresh_tokens_are_shared(server: Server, tokens: dict[str, Any]) -> N
 
 
 # --- money movement (issue 4) ------------------------------------------------------------
-# Enabled with --transfers once the API moves money. Adapt the two helpers below to the
-# transfer endpoint and to how a test account is funded; the check itself stays.
 TRANSFER_PATH = "/transfers"
+ADMIN_USERNAME = "workers.admin"
+ADMIN_PASSWORD = "workers-admin-password"
 
 
 def transfer(server: Server, token: str, source_iban: str, target_iban: str) -> Response:
@@ -334,38 +338,38 @@ def transfer(server: Server, token: str, source_iban: str, target_iban: str) -> 
         "POST",
         TRANSFER_PATH,
         token=token,
-        json_body={"from_iban": source_iban, "to_iban": target_iban, "amount": "1.00"},
+        json_body={
+            "from_iban": source_iban,
+            "to_iban": target_iban,
+            "amount": "1.00",
+            "currency": "EUR",
+            "description": "multi-worker check",
+        },
     )
 
 
-def fund(server: Server, database_url: str, iban: str, amount_cents: int) -> None:
-    """Give the account its starting balance (directly in the database: the API has no deposit).
-
-    Imports the app's engine helper lazily, so the rest of the script needs nothing but the
-    standard library."""
-    sys.path.insert(0, str(PROJECT_ROOT))
-    from sqlalchemy import text
-
-    from app.core.config import Settings
-    from app.core.db import create_db_engine
-
-    engine = create_db_engine(Settings(_env_file=None, database_url=database_url))
-    try:
-        with engine.begin() as connection:
-            connection.execute(
-                text("UPDATE account SET balance = :cents WHERE iban = :iban"),
-                {"cents": amount_cents, "iban": iban},
-            )
-    finally:
-        engine.dispose()
+def fund(server: Server, iban: str, amount: str) -> None:
+    """Give the account its starting balance: a deposit by the bootstrap admin, through the
+    ledger like any other money."""
+    logon = server.request(
+        "POST", "/auth/logon", form={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}
+    )
+    check(logon.status == 200, f"admin logon: {logon.status} {logon.body}")
+    deposit = server.request(
+        "POST",
+        f"/admin/accounts/{iban}/deposit",
+        token=logon.body["access_token"],
+        json_body={"amount": amount, "description": "multi-worker check funding"},
+    )
+    check(deposit.status == 201, f"deposit: {deposit.status} {deposit.body}")
 
 
 def check_concurrent_transfers(
-    server: Server, database_url: str, payer: dict[str, Any], payee: dict[str, Any]
+    server: Server, payer: dict[str, Any], payee: dict[str, Any]
 ) -> None:
     """60 transfers of 1.00 at once from an account holding 40.00, spread over the workers:
     exactly 40 succeed, the rest are refused, and the payer ends at 0.00, the payee at 40.00."""
-    fund(server, database_url, payer["iban"], 4000)
+    fund(server, payer["iban"], "40.00")
     replies = in_parallel(
         60, 12, lambda _: transfer(server, payer["access_token"], payer["iban"], payee["iban"])
     )
@@ -382,6 +386,13 @@ def check_concurrent_transfers(
 
     check(balance(payer) == "0.00", f"payer balance {balance(payer)}, expected 0.00")
     check(balance(payee) == "40.00", f"payee balance {balance(payee)}, expected 40.00")
+    statement = server.request(
+        "GET", f"/accounts/{payer['iban']}/transactions?limit=100", token=payer["access_token"]
+    )
+    check(statement.status == 200, f"statement: {statement.status}")
+    lines = statement.body["items"] if isinstance(statement.body, dict) else []
+    # The funding deposit and exactly one line per accepted transfer: no lost or double posting.
+    check(len(lines) == 41, f"{len(lines)} statement lines, expected 41")
     answered = set(server.answering_pids("POST", TRANSFER_PATH))
     check(len(answered) >= min(server.workers, 2), f"transfers answered by {answered} only")
 
@@ -418,7 +429,7 @@ def run(
             )
             if transfers:
                 payee = register_and_logon(server, "multi.payee")
-                check_concurrent_transfers(server, url, tokens, payee)
+                check_concurrent_transfers(server, tokens, payee)
                 say("60 concurrent transfers across workers: 40 accepted, balances exact")
             else:
                 say("transfers across workers: not checked (run with --transfers)")

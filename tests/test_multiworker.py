@@ -1,5 +1,6 @@
-"""`uvicorn app.main:app --workers 4` on a fresh database: one signing key, one migration, and
-tokens (access and refresh) that every worker honours. Runs scripts/multiworker_check.py."""
+"""`uvicorn app.main:app --workers 4` on a fresh database: one signing key, one migration,
+tokens (access and refresh) that every worker honours, and concurrent transfers across the
+workers that stay exact. Runs scripts/multiworker_check.py."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "multiworker_check.py
 
 def test_four_workers_behave_as_one_service(tmp_path: Path) -> None:
     with empty_database(tmp_path) as url:
-        command = [sys.executable, str(SCRIPT), "--workers", "4"]
+        command = [sys.executable, str(SCRIPT), "--workers", "4", "--transfers"]
         if on_postgres():  # on SQLite the script makes its own fresh file
             command += ["--database-url", url]
         result = subprocess.run(  # noqa: S603 - fixed command line
@@ -28,4 +29,5 @@ def test_four_workers_behave_as_one_service(tmp_path: Path) -> None:
     assert answered is not None, result.stdout
     assert int(answered.group(1)) >= 2
     assert "reuse of the old one detected" in result.stdout
+    assert "60 concurrent transfers across workers: 40 accepted, balances exact" in result.stdout
     assert result.stdout.rstrip().endswith("multi-worker check passed")
