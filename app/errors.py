@@ -93,10 +93,6 @@ class InvalidCustomerOid(BadRequest):
     message = "Invalid CustomerOID format"
 
 
-class InvalidCursor(BadRequest):
-    message = "Invalid cursor"
-
-
 class FxRateNotFound(NotFound):
     message = "FX rate not found"
 

@@ -1,4 +1,5 @@
-"""Keyset pagination over `(created_at, id)`, newest first, with opaque cursors."""
+"""Keyset pagination over `(timestamp, id)`, newest first, with opaque cursors: base64url of
+"<ISO timestamp>|<id>", without padding."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import binascii
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.errors import MalformedCursor
@@ -36,6 +37,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def older_than(created_col: Any, id_col: Any, cursor: str) -> ColumnElement[bool]:
-    """Rows after the cursor in newest-first order."""
+    """Rows after the cursor in newest-first order.
+
+    A row-value comparison, so an index on (..., created, id) seeks straight to the cursor: the
+    equivalent OR of the two columns makes SQLite walk every newer row first.
+    """
     created_at, row_id = decode_cursor(cursor)
-    return or_(created_col < created_at, and_(created_col == created_at, id_col < row_id))
+    return tuple_(created_col, id_col) < tuple_(created_at, row_id)

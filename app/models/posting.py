@@ -21,15 +21,17 @@ class PostingBase(SQLModel):
 
 class Posting(PostingBase, table=True):
     """One line of a journal entry on one ledger account: a customer account at this bank or a
-    funding account (exactly one of the two). `amount` is signed (credit > 0, debit < 0) and
-    `balance_after` is the account's balance once it was applied. The counterparty is kept as it
-    was at the time, as on a printed statement."""
+    funding account (exactly one of the two when written). `amount` is signed (credit > 0,
+    debit < 0) and `balance_after` is the account's balance once it was applied. The
+    counterparty is kept as it was at the time, as on a printed statement.
+
+    Postings are the bank's books and outlive a deleted customer: the account link is then set
+    to NULL (a posting on a closed account), so every journal entry keeps summing to zero."""
 
     __table_args__ = (
         CheckConstraint("amount <> 0", name="ck_posting_amount_non_zero"),
         CheckConstraint(
-            "(account_id IS NOT NULL AND funding_account_id IS NULL)"
-            " OR (account_id IS NULL AND funding_account_id IS NOT NULL)",
+            "account_id IS NULL OR funding_account_id IS NULL",
             name="ck_posting_one_ledger_account",
         ),
         CheckConstraint(
@@ -42,7 +44,7 @@ class Posting(PostingBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     journal_entry_id: int = Field(foreign_key="journal_entry.id", index=True)
-    account_id: int | None = Field(default=None, foreign_key="account.id", ondelete="CASCADE")
+    account_id: int | None = Field(default=None, foreign_key="account.id", ondelete="SET NULL")
     funding_account_id: int | None = Field(
         default=None, foreign_key="funding_account.id", index=True
     )

@@ -143,7 +143,8 @@ def find(*, session: Session, customer_id: uuid.UUID) -> Customer | None:
 
 def create(*, session: Session, name: str, customer_oid: str | None = None) -> Customer:
     """A customer with a name only (no login, no KYC), as `POST /register-customer` makes."""
-    customer_id = parse_customer_oid(customer_oid) if customer_oid else uuid.uuid4()
+    # Absent (null) means "generate one"; any string given, even an empty one, must be a UUID.
+    customer_id = uuid.uuid4() if customer_oid is None else parse_customer_oid(customer_oid)
     with write_transaction(session):
         if session.get(Customer, customer_id) is not None:
             raise CustomerExists(f"Customer with CustomerOID '{customer_id}' already exists")

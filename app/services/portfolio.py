@@ -9,8 +9,6 @@ which costs the same at any depth thanks to the index on (customer_id, occurred_
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,10 +16,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select as sa_select
-from sqlalchemy import tuple_
 from sqlmodel import Session, col, func, select
 
-from app.errors import CustomerNotFound, InvalidCursor, ValidationFailed
+from app.core.pagination import encode_cursor, older_than
+from app.errors import CustomerNotFound, ValidationFailed
 from app.models.account import Account, BankAccountPublic
 from app.models.asset import Asset, AssetPublic
 from app.models.customer import Customer
@@ -48,28 +46,6 @@ MAX_TRANSACTIONS_LIMIT = 1000
 DEFAULT_PAGE_LIMIT = 50
 MAX_PAGE_LIMIT = 1000
 ZERO = Decimal("0.00")
-
-
-# --- cursors ---------------------------------------------------------------------------------
-
-
-def encode_cursor(occurred_at: datetime, transaction_id: int) -> str:
-    """An opaque `before` cursor: base64url of "<ISO timestamp>|<id>", without padding."""
-    raw = f"{occurred_at.astimezone(UTC).isoformat()}|{transaction_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, _, ident = raw.partition("|")
-        occurred_at = datetime.fromisoformat(stamp)
-        transaction_id = int(ident)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidCursor() from None
-    if occurred_at.tzinfo is None or transaction_id < 1:
-        raise InvalidCursor()
-    return occurred_at, transaction_id
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -119,10 +95,7 @@ def list_transactions(
     occurred = col(PortfolioTransaction.occurred_at)
     conditions: list[Any] = []
     if before:
-        stamp, ident = decode_cursor(before)
-        # A row-value comparison: the index seeks straight to the cursor (an OR of the two
-        # columns would make SQLite walk every newer row first).
-        conditions.append(tuple_(occurred, col(PortfolioTransaction.id)) < tuple_(stamp, ident))
+        conditions.append(older_than(occurred, col(PortfolioTransaction.id), before))
     if date_from:
         conditions.append(occurred >= datetime.combine(date_from, time.min, UTC))
     if date_to:

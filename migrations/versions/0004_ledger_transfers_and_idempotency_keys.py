@@ -85,8 +85,7 @@ def upgrade() -> None:
         sa.Column("funding_account_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "(account_id IS NOT NULL AND funding_account_id IS NULL) OR "
-            "(account_id IS NULL AND funding_account_id IS NOT NULL)",
+            "account_id IS NULL OR funding_account_id IS NULL",
             name=op.f("ck_posting_one_ledger_account"),
         ),
         sa.CheckConstraint(
@@ -98,7 +97,7 @@ def upgrade() -> None:
             ["account_id"],
             ["account.id"],
             name=op.f("fk_posting_account_id_account"),
-            ondelete="CASCADE",
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["currency"], ["currency.code"], name=op.f("fk_posting_currency_currency")

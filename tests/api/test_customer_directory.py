@@ -75,7 +75,7 @@ def test_register_customer_keeps_a_given_oid(
     }
 
 
-@pytest.mark.parametrize("oid", MALFORMED)
+@pytest.mark.parametrize("oid", [*MALFORMED, "", "   "])
 def test_register_customer_with_a_malformed_oid_is_400(
     client: TestClient, admin_headers: dict[str, str], oid: str
 ) -> None:

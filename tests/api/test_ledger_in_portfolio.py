@@ -12,7 +12,7 @@ from app.models.account import Account
 from app.models.funding_account import FundingAccount
 from app.models.posting import Posting
 from tests.utils.auth import AuthedUser
-from tests.utils.money import deposit, transfer_body
+from tests.utils.money import assert_ledger_consistent, deposit, transfer_body
 
 
 def portfolio_lines(client: TestClient, who: AuthedUser) -> list[tuple[str, str, str, str]]:
@@ -99,3 +99,13 @@ def test_deleting_a_customer_returns_its_money_to_the_funding_account(
     assert in_sandbox == Decimal("65.00")
     assert fund.balance == -in_sandbox == funding_postings
     assert Decimal("75.00") in closing
+    # Her postings stay in the books on a closed account: every entry still sums to zero.
+    totals = assert_ledger_consistent(engine)
+    assert totals.entries_by_kind == {"deposit": 2, "transfer": 1, "withdrawal": 1}
+    with new_session(engine) as session:
+        closed = session.exec(
+            select(func.count())
+            .select_from(Posting)
+            .where(col(Posting.account_id).is_(None), col(Posting.funding_account_id).is_(None))
+        ).one()
+    assert closed == 3  # her deposit, her side of the transfer, the closing withdrawal

@@ -14,11 +14,11 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from app.core.pagination import encode_cursor
 from app.models.account import Account, AccountType
 from app.models.asset import AssetType
 from app.models.institution import InstitutionType
 from app.models.portfolio_transaction import TransactionType
-from app.services.portfolio import encode_cursor
 from tests.utils.auth import AuthedUser
 from tests.utils.portfolio import (
     START,
@@ -34,6 +34,8 @@ from tests.utils.portfolio import (
 )
 
 UNKNOWN_OID = "550e8400-e29b-41d4-a716-446655440099"
+
+MALFORMED = "Malformed pagination cursor"
 
 
 @pytest.fixture
@@ -448,19 +450,27 @@ def test_transaction_filters(
 @pytest.mark.parametrize(
     ("params", "status", "detail"),
     [
-        ({"before": "not base64 !"}, 400, "Invalid cursor"),
-        ({"before": base64.urlsafe_b64encode(b"garbage").decode()}, 400, "Invalid cursor"),
+        ({"before": "not base64 !"}, 400, MALFORMED),
+        (
+            {"before": base64.urlsafe_b64encode(b"garbage").decode()},
+            400,
+            MALFORMED,
+        ),
         (
             {"before": base64.urlsafe_b64encode(b"2025-01-01T00:00:00|7").decode()},
             400,
-            "Invalid cursor",
+            MALFORMED,
         ),
         (
             {"before": base64.urlsafe_b64encode(b"2025-01-01T00:00:00+00:00|0").decode()},
             400,
-            "Invalid cursor",
+            MALFORMED,
         ),
-        ({"before": base64.urlsafe_b64encode(b"\xff\xfe").decode()}, 400, "Invalid cursor"),
+        (
+            {"before": base64.urlsafe_b64encode(b"\xff\xfe").decode()},
+            400,
+            MALFORMED,
+        ),
         ({"from": "2025-02-01", "to": "2025-01-01"}, 422, "'from' must not be after 'to'"),
         ({"type": "lottery"}, 422, None),
         ({"limit": 0}, 422, None),

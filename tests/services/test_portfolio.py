@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.errors import CustomerNotFound, FxRateMissing, InvalidCursor, UnsupportedCurrency
+from app.errors import CustomerNotFound, FxRateMissing, UnsupportedCurrency
 from app.models.account import AccountType
 from app.models.portfolio_transaction import PortfolioTransaction
 from app.services import fx, portfolio
@@ -30,19 +29,6 @@ RATES = {
     ("EUR", "GBP"): Decimal("0.8550"),
     ("CHF", "JPY"): Decimal("170.00"),
 }
-
-
-def test_cursor_round_trip_in_utc() -> None:
-    moment = datetime(2025, 3, 1, 10, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
-    cursor = portfolio.encode_cursor(moment, 42)
-    assert "=" not in cursor
-    assert portfolio.decode_cursor(cursor) == (moment.astimezone(UTC), 42)
-
-
-@pytest.mark.parametrize("cursor", ["", "!!!", "YWJj", "MjAyNS0wMS0wMXw3"])
-def test_bad_cursors(cursor: str) -> None:
-    with pytest.raises(InvalidCursor):
-        portfolio.decode_cursor(cursor)
 
 
 def test_converter_direct_inverse_cross_and_same() -> None:
