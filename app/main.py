@@ -31,13 +31,11 @@ from app.api.routes import (
     transfers,
 )
 from app.core.config import Settings, get_settings
-from app.core.db import create_db_engine, new_session, write_transaction
+from app.core.db import create_db_engine
 from app.core.limits import BodySizeLimitMiddleware
-from app.core.migrations import migration_lock, prepare_schema
 from app.errors import AppError
 from app.models.user import Role
-from app.services import fx, idempotency, institutions, users
-from app.services import reference as reference_service
+from app.services import startup
 
 logger = logging.getLogger("app")
 
@@ -56,45 +54,10 @@ Amounts are exact decimal strings such as `"25000.00"`. Errors are `{"detail": .
 """
 
 
-def bootstrap(app: FastAPI) -> None:
-    """First-start data: reference lists and FX rates, this bank's institution row, the
-    bootstrap admin."""
-    settings: Settings = app.state.settings
-    with new_session(app.state.engine) as session:
-        reference_service.ensure_defaults(
-            session=session,
-            countries=settings.default_countries,
-            currencies=settings.default_currencies,
-        )
-        fx.ensure_defaults(session=session, rates=settings.default_fx_rates)
-        with write_transaction(session):
-            institutions.ensure_own_bank(session=session, settings=settings)
-        idempotency.purge_expired(session=session)
-        if settings.admin_username and settings.admin_password:
-            users.ensure_admin(
-                session=session,
-                username=settings.admin_username,
-                password=settings.admin_password,
-                bcrypt_rounds=settings.bcrypt_rounds,
-            )
-
-
-def prepare_database(app: FastAPI) -> None:
-    """Bring the schema to this code's revision, then write the first-start data.
-
-    Under the start-up lock: workers and hosts that start together do this one at a time.
-    A database that a newer version has migrated stops the start (`SchemaVersionError`).
-    """
-    settings: Settings = app.state.settings
-    with migration_lock(app.state.engine) as connection:
-        prepare_schema(connection, auto_migrate=settings.auto_migrate)
-        bootstrap(app)
-
-
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
-        prepare_database(app)
+        startup.prepare_database(engine=app.state.engine, settings=app.state.settings)
         yield
     finally:
         app.state.engine.dispose()
