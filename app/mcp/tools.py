@@ -10,10 +10,11 @@ so the database is never read on the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -36,6 +37,8 @@ from app.schemas.health import HealthResponse
 from app.schemas.pagination import Page
 from app.schemas.portfolio import Portfolio, PortfolioSummary, SpendingByCategory, TransactionPage
 from app.services import accounts, customers, health, portfolio, statements
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 DATABASE_UNAVAILABLE = "Database unavailable, try again later"
 MAX_CUSTOMERS_PAGE = 1000  # as GET /customers
@@ -87,6 +90,21 @@ def tool_errors() -> Iterator[None]:
 
 
 def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> None:
+    def tool(title: str, name: str | None = None) -> Callable[[F], F]:
+        """Register a read-only tool described by its docstring (without the indentation)."""
+
+        def register(fn: F) -> F:
+            server.add_tool(
+                fn,
+                name=name,
+                title=title,
+                description=inspect.cleandoc(fn.__doc__ or ""),
+                annotations=READ_ONLY,
+            )
+            return fn
+
+        return register
+
     @contextmanager
     def reading() -> Iterator[Session]:
         with tool_errors(), new_session(engine) as session:
@@ -95,7 +113,7 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
     def currency(requested: str | None) -> str:
         return requested or settings.base_currency
 
-    @server.tool(title="List customers", annotations=READ_ONLY)
+    @tool("List customers")
     def list_customers(
         limit: Annotated[
             int, Field(ge=1, le=MAX_CUSTOMERS_PAGE, description="Customers per page")
@@ -122,7 +140,7 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
             offset=offset,
         )
 
-    @server.tool(title="Does a customer exist", annotations=READ_ONLY)
+    @tool("Does a customer exist")
     def customer_exists(customer_oid: CustomerOid) -> CustomerExists:
         """Check whether a CustomerOID belongs to a customer, and get its name.
 
@@ -133,7 +151,7 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
             customer_id = customers.parse_customer_oid(customer_oid)
             return customers.check_exists(session=session, customer_id=customer_id)
 
-    @server.tool(title="A customer's whole portfolio", annotations=READ_ONLY)
+    @tool("A customer's whole portfolio")
     def get_portfolio(
         customer_oid: CustomerOid,
         transactions_limit: Annotated[
@@ -162,7 +180,7 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
                 transactions_limit=transactions_limit,
             )
 
-    @server.tool(title="A portfolio's summary", annotations=READ_ONLY)
+    @tool("A portfolio's summary")
     def get_portfolio_summary(
         customer_oid: CustomerOid, base_currency: BaseCurrency = None
     ) -> PortfolioSummary:
@@ -179,7 +197,7 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
                 base_currency=currency(base_currency),
             )
 
-    @server.tool(title="A customer's transactions", annotations=READ_ONLY)
+    @tool("A customer's transactions")
     def get_transactions(
         customer_oid: CustomerOid,
         limit: Annotated[
@@ -214,7 +232,7 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
                 category=category,
             )
 
-    @server.tool(title="Spending by category", annotations=READ_ONLY)
+    @tool("Spending by category")
     def get_spending_by_category(
         customer_oid: CustomerOid,
         from_month: Month = None,
@@ -236,7 +254,7 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
                 to_month=to_month,
             )
 
-    @server.tool(title="An account's statement", annotations=READ_ONLY)
+    @tool("An account's statement")
     def get_account_statement(
         iban: Annotated[
             str,
@@ -265,7 +283,7 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
             )
 
     # Named `health` for the agent; the function is not, so it does not shadow the module.
-    @server.tool(name="health", title="Service health", annotations=READ_ONLY)
+    @tool("Service health", name="health")
     def health_check() -> HealthResponse:
         """Whether the bank's service and its database are up, with the service's version."""
         with reading() as session:

@@ -88,6 +88,7 @@ def test_every_tool_is_read_only_described_and_typed(analyst_mcp: McpCaller) -> 
     for name, tool in tools.items():
         assert tool.description, name
         assert len(tool.description) > 40, name
+        assert "\n    " not in tool.description, name  # the docstring, without its indentation
         assert tool.title, name
         assert tool.input_schema["type"] == "object", name
         assert tool.output_schema is not None, name
