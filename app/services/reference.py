@@ -59,10 +59,16 @@ def add_country(*, session: Session, iso_code: str) -> AllowedCountry:
     return country
 
 
+def _may_be_code(text: str, length: int) -> bool:
+    """Whether `text` has the shape of a stored code (ISO letters). Anything else is not in the
+    table, and is not sent to the database: PostgreSQL refuses text with a NUL byte in it."""
+    return len(text) == length and text.isascii() and text.isalpha()
+
+
 def delete_country(*, session: Session, iso_code: str) -> None:
     code = iso_code.strip().upper()
     with write_transaction(session):
-        country = session.get(AllowedCountry, code)
+        country = session.get(AllowedCountry, code) if _may_be_code(code, 2) else None
         if country is None:
             raise NotFound(f"Country {code} is not in the allowed list")
         session.delete(country)
@@ -81,7 +87,7 @@ def add_currency(*, session: Session, code: str) -> Currency:
 def delete_currency(*, session: Session, code: str) -> None:
     alpha_3 = code.strip().upper()
     with write_transaction(session):
-        currency = session.get(Currency, alpha_3)
+        currency = session.get(Currency, alpha_3) if _may_be_code(alpha_3, 3) else None
         if currency is None:
             raise NotFound(f"Currency {alpha_3} is not supported")
         in_use = session.exec(select(exists().where(col(Account.currency) == alpha_3))).one()
