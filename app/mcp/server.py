@@ -128,7 +128,10 @@ def build_mcp_server(
         ],
         focus: Annotated[
             str | None,
-            Field(description="Optional theme for the review, e.g. retirement, risk, spending"),
+            Field(
+                max_length=200,
+                description="Optional theme for the review, e.g. retirement, risk, spending",
+            ),
         ] = None,
     ) -> str:
         try:

@@ -130,3 +130,5 @@ def test_the_prompt_refuses_a_malformed_or_missing_customer_oid(analyst_mcp: Mcp
     with pytest.raises(MCPError) as missing:
         analyst_mcp.prompt("analyze_portfolio", {})
     assert "customer_oid" in missing.value.message
+    with pytest.raises(MCPError):
+        analyst_mcp.prompt("analyze_portfolio", {"customer_oid": UNKNOWN_OID, "focus": "x" * 201})
