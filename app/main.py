@@ -16,6 +16,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from app.api.deps import require_roles
 from app.api.routes import (
@@ -31,13 +32,14 @@ from app.api.routes import (
     transfers,
 )
 from app.core.config import Settings, get_settings
-from app.core.db import create_db_engine, new_session, write_transaction
+from app.core.db import create_db_engine
 from app.core.limits import BodySizeLimitMiddleware
-from app.core.migrations import migration_lock, prepare_schema
 from app.errors import AppError
+from app.mcp.auth import BankTokenVerifier
+from app.mcp.http import MCP_PATH, McpHttpEndpoint
+from app.mcp.server import build_mcp_server
 from app.models.user import Role
-from app.services import fx, idempotency, institutions, users
-from app.services import reference as reference_service
+from app.services import startup
 
 logger = logging.getLogger("app")
 
@@ -56,46 +58,17 @@ Amounts are exact decimal strings such as `"25000.00"`. Errors are `{"detail": .
 """
 
 
-def bootstrap(app: FastAPI) -> None:
-    """First-start data: reference lists and FX rates, this bank's institution row, the
-    bootstrap admin."""
-    settings: Settings = app.state.settings
-    with new_session(app.state.engine) as session:
-        reference_service.ensure_defaults(
-            session=session,
-            countries=settings.default_countries,
-            currencies=settings.default_currencies,
-        )
-        fx.ensure_defaults(session=session, rates=settings.default_fx_rates)
-        with write_transaction(session):
-            institutions.ensure_own_bank(session=session, settings=settings)
-        idempotency.purge_expired(session=session)
-        if settings.admin_username and settings.admin_password:
-            users.ensure_admin(
-                session=session,
-                username=settings.admin_username,
-                password=settings.admin_password,
-                bcrypt_rounds=settings.bcrypt_rounds,
-            )
-
-
-def prepare_database(app: FastAPI) -> None:
-    """Bring the schema to this code's revision, then write the first-start data.
-
-    Under the start-up lock: workers and hosts that start together do this one at a time.
-    A database that a newer version has migrated stops the start (`SchemaVersionError`).
-    """
-    settings: Settings = app.state.settings
-    with migration_lock(app.state.engine) as connection:
-        prepare_schema(connection, auto_migrate=settings.auto_migrate)
-        bootstrap(app)
-
-
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
-        prepare_database(app)
-        yield
+        startup.prepare_database(engine=app.state.engine, settings=app.state.settings)
+        mcp_http: McpHttpEndpoint | None = app.state.mcp_http
+        if mcp_http is None:
+            yield
+        else:
+            # The MCP endpoint's session manager starts and stops with the app.
+            async with mcp_http.running():
+                yield
     finally:
         app.state.engine.dispose()
 
@@ -130,7 +103,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reference.router)
     app.include_router(admin.router, dependencies=[Depends(require_roles(Role.admin))])
     app.include_router(funding.router, dependencies=[Depends(require_roles(Role.admin))])
+    app.state.mcp_server = app.state.mcp_http = None
+    if settings.mcp_enabled:
+        _add_mcp(app, settings)
     return app
+
+
+def _add_mcp(app: FastAPI, settings: Settings) -> None:
+    """The MCP server at `/mcp`: streamable HTTP, analyst and admin tokens only."""
+    engine = app.state.engine
+    server = build_mcp_server(
+        engine=engine,
+        settings=settings,
+        token_verifier=BankTokenVerifier(engine=engine, settings=settings),
+    )
+    endpoint = McpHttpEndpoint(server, settings)
+    app.state.mcp_server, app.state.mcp_http = server, endpoint
+    # A route, not a mount: a mount would redirect `/mcp` to `/mcp/`. POST only: a stateless
+    # server has nothing to push on a GET stream (the spec's answer for that is 405), and no
+    # session to DELETE.
+    app.router.routes.append(
+        Route(MCP_PATH, endpoint=endpoint, methods=["POST"], include_in_schema=False)
+    )
 
 
 def _add_exception_handlers(app: FastAPI) -> None:

@@ -15,7 +15,11 @@ to migrate and to create the signing key. The check then
 4. rotates the refresh token through one connection, uses the new access token on others, and
    presents the old refresh token again: another worker must detect the reuse and revoke the
    chain (refresh-token state is in the database, not in a process);
-5. (`--transfers`) funds an account with 40.00 through the admin deposit API, sends 60
+5. calls the MCP endpoint (`POST /mcp`) as the bootstrap admin (ADMIN_USERNAME, created by
+   whichever worker started first): `initialize` on one connection, then tool calls on many
+   new ones, answered by several workers with no session between them; a customer's token is
+   refused by every worker;
+6. (`--transfers`) funds an account with 40.00 through the admin deposit API, sends 60
    concurrent transfers of 1.00 across the workers and checks that exactly 40 succeed and the
    balances and the statement stay exact.
 
@@ -49,6 +53,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 15.0
 PASSWORD = "multi-worker-password"
+ADMIN = "multi.admin"
+MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
+VERSION_HEADER = {"MCP-Protocol-Version": "2025-06-18"}
 ACCESS_LINE = re.compile(r"^pid=(\d+) .*\"(GET|POST) (\S+) HTTP/[\d.]+\" (\d{3})")
 
 LOG_CONFIG: dict[str, Any] = {
@@ -109,10 +116,11 @@ class Server:
         json_body: Any = None,
         form: dict[str, str] | None = None,
         token: str | None = None,
+        extra_headers: dict[str, str] | None = None,
     ) -> Response:
         """One request over a new connection (urllib does not keep connections alive)."""
         data = None
-        headers = {"Connection": "close"}
+        headers = {"Connection": "close", **(extra_headers or {})}
         if json_body is not None:
             data = json.dumps(json_body).encode()
             headers["Content-Type"] = "application/json"
@@ -184,10 +192,10 @@ def running_server(database_url: str | None, workers: int, workdir: Path) -> Ite
             "ENVIRONMENT": "development",
             "BCRYPT_ROUNDS": "4",
             "AUTO_MIGRATE": "true",
-            # The bootstrap admin funds the test account through the API, as a user would.
-            "ADMIN_USERNAME": ADMIN_USERNAME,
-            "ADMIN_PASSWORD": ADMIN_PASSWORD,
             "PYTHONUNBUFFERED": "1",
+            # The bootstrap admin: calls MCP and funds the transfer check's account.
+            "ADMIN_USERNAME": ADMIN,
+            "ADMIN_PASSWORD": PASSWORD,
         }
     )
     log_path = workdir / "server.log"
@@ -327,10 +335,47 @@ def check_refresh_tokens_are_shared(server: Server, tokens: dict[str, Any]) -> N
     check(revoked.status == 401, f"chain not revoked after reuse: {revoked.status}")
 
 
+def mcp_call(server: Server, token: str, request_id: int, method: str, params: Any) -> Response:
+    body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+    headers = MCP_HEADERS if method == "initialize" else MCP_HEADERS | VERSION_HEADER
+    return server.request("POST", "/mcp", json_body=body, token=token, extra_headers=headers)
+
+
+def check_mcp_is_stateless(server: Server, customer_token: str, calls: int) -> set[int]:
+    """`initialize` on one connection, then `calls` tool calls on new ones that carry no session
+    id: all answered, by more than one worker. A customer's token: 403 from every worker."""
+    logon = server.request("POST", "/auth/logon", form={"username": ADMIN, "password": PASSWORD})
+    check(logon.status == 200, f"bootstrap admin logon: {logon.status} {logon.body}")
+    token = logon.body["access_token"]
+    hello = {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "multiworker-check", "version": "1"},
+    }
+    initialized = mcp_call(server, token, 1, "initialize", hello)
+    check(initialized.status == 200, f"MCP initialize: {initialized.status} {initialized.body}")
+    health = {"name": "health", "arguments": {}}
+    answered: set[int] = set()
+    for _round in range(5):
+        replies = in_parallel(
+            calls, 8, lambda i: mcp_call(server, token, i + 2, "tools/call", health)
+        )
+        failures = [
+            r for r in replies if r.status != 200 or r.body["result"]["isError"] is not False
+        ]
+        check(not failures, f"{len(failures)} of {calls} MCP calls failed: {failures[:3]}")
+        refused = in_parallel(8, 8, lambda i: mcp_call(server, customer_token, i, "tools/list", {}))
+        check(all(r.status == 403 for r in refused), f"customer token: {refused[:3]}")
+        time.sleep(0.2)  # let the access log catch up
+        answered = set(server.answering_pids("POST", "/mcp"))
+        if len(answered) >= min(server.workers, 2):
+            break
+    check(len(answered) >= min(server.workers, 2), f"MCP answered by {sorted(answered)} only")
+    return answered
+
+
 # --- money movement (issue 4) ------------------------------------------------------------
 TRANSFER_PATH = "/transfers"
-ADMIN_USERNAME = "workers.admin"
-ADMIN_PASSWORD = "workers-admin-password"
 
 
 def transfer(server: Server, token: str, source_iban: str, target_iban: str) -> Response:
@@ -351,9 +396,7 @@ def transfer(server: Server, token: str, source_iban: str, target_iban: str) -> 
 def fund(server: Server, iban: str, amount: str) -> None:
     """Give the account its starting balance: a deposit by the bootstrap admin, through the
     ledger like any other money."""
-    logon = server.request(
-        "POST", "/auth/logon", form={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}
-    )
+    logon = server.request("POST", "/auth/logon", form={"username": ADMIN, "password": PASSWORD})
     check(logon.status == 200, f"admin logon: {logon.status} {logon.body}")
     deposit = server.request(
         "POST",
@@ -426,6 +469,11 @@ def run(
             say(
                 "refresh rotated on one connection, new token accepted on 20 others, reuse of the "
                 "old one detected and the chain revoked"
+            )
+            mcp_workers = check_mcp_is_stateless(server, tokens["access_token"], calls)
+            say(
+                f"MCP: initialize on one connection, {calls} tool calls on new ones answered by "
+                f"workers {sorted(mcp_workers)}, no session; a customer's token refused"
             )
             if transfers:
                 payee = register_and_logon(server, "multi.payee")

@@ -1,6 +1,6 @@
 """`uvicorn app.main:app --workers 4` on a fresh database: one signing key, one migration,
-tokens (access and refresh) that every worker honours, and concurrent transfers across the
-workers that stay exact. Runs scripts/multiworker_check.py."""
+tokens (access and refresh) that every worker honours, an MCP endpoint that any worker answers,
+and concurrent transfers across the workers that stay exact. Runs scripts/multiworker_check.py."""
 
 from __future__ import annotations
 
@@ -29,5 +29,8 @@ def test_four_workers_behave_as_one_service(tmp_path: Path) -> None:
     assert answered is not None, result.stdout
     assert int(answered.group(1)) >= 2
     assert "reuse of the old one detected" in result.stdout
+    mcp = re.search(r"MCP: .* answered by workers \[([\d, ]+)\], no session", result.stdout)
+    assert mcp is not None, result.stdout
+    assert len(mcp.group(1).split(", ")) >= 2
     assert "60 concurrent transfers across workers: 40 accepted, balances exact" in result.stdout
     assert result.stdout.rstrip().endswith("multi-worker check passed")

@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     # Portfolio totals are converted into this currency unless a request names another.
     base_currency: str = Field(default="EUR", min_length=3, max_length=3)
 
+    # The MCP server for AI agents at /mcp (streamable HTTP; analyst and admin tokens only).
+    mcp_enabled: bool = True
+    # Empty: any Host header (every request carries a Bearer token, which a browser does not send
+    # by itself, so DNS rebinding gains nothing). Set to turn on the SDK's Host/Origin checks:
+    # "bank.example.com", "127.0.0.1:*" (any port).
+    mcp_allowed_hosts: list[str] = []
+
     bank_name: str = "OpenBank"
     bank_country: str = "NL"
     bank_code: str = "OPNB"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, PlainSerializer
+from pydantic import Field, PlainSerializer, WithJsonSchema
 from sqlalchemy import BigInteger
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -80,13 +80,21 @@ def _price_str(value: Decimal) -> str:
     return format(normalised, "f")
 
 
+# Output types are always strings, and their JSON schema says so in both modes: a schema made
+# for validation (the MCP tools' output schemas) would otherwise offer "number or string".
+_STRING_SCHEMA = WithJsonSchema({"type": "string"}, mode="validation")
+
 # Output types: always a string with two places ("25000.00"); quantities without trailing zeros.
-MoneyOut = Annotated[Decimal, PlainSerializer(_money_str, return_type=str, when_used="always")]
+MoneyOut = Annotated[
+    Decimal, PlainSerializer(_money_str, return_type=str, when_used="always"), _STRING_SCHEMA
+]
 QuantityOut = Annotated[
-    Decimal, PlainSerializer(_quantity_str, return_type=str, when_used="always")
+    Decimal, PlainSerializer(_quantity_str, return_type=str, when_used="always"), _STRING_SCHEMA
 ]
 # Prices and rates (up to QUANTITY_SCALE places): at least two decimals, no trailing zeros after.
-PriceOut = Annotated[Decimal, PlainSerializer(_price_str, return_type=str, when_used="always")]
+PriceOut = Annotated[
+    Decimal, PlainSerializer(_price_str, return_type=str, when_used="always"), _STRING_SCHEMA
+]
 
 # Input type for amounts that move money: > 0, at most two decimals.
 PositiveAmount = Annotated[

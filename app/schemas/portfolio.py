@@ -75,3 +75,24 @@ class TransactionPage(BaseModel):
     transactions: list[PortfolioTransactionPublic]
     next_cursor: str | None = Field(description="`before` for the next (older) page; null at end")
     limit: int
+
+
+class CategorySpending(BaseModel):
+    category: str
+    total: MoneyOut = Field(description="All currencies converted into base_currency")
+    totals_by_currency: dict[str, MoneyOut] = Field(description="Exact sums, never converted")
+
+
+class SpendingByCategory(BaseModel):
+    """Spending per category over a range of months, the largest category first."""
+
+    customer_oid: uuid.UUID
+    from_month: str | None = Field(description="First month included (YYYY-MM); null: no bound")
+    to_month: str | None = Field(description="Last month included (YYYY-MM); null: no bound")
+    months: list[str] = Field(description="Months in the range that have spending, oldest first")
+    base_currency: str = Field(description="The currency of every converted total")
+    total: MoneyOut = Field(description="All categories, in base_currency")
+    categories: list[CategorySpending]
+    fx_rates: dict[str, PriceOut] = Field(
+        description="Units of base_currency per unit of each currency, as used for the totals"
+    )

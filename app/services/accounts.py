@@ -121,9 +121,18 @@ def get_readable(*, session: Session, user: User, iban: str) -> Account:
 
     Anyone else gets the same 404 as for an IBAN no account has.
     """
+    account = get_by_iban(session=session, iban=iban)
+    if user.role == Role.customer and account.customer_id != user.customer_id:
+        raise AccountNotFound(f"Account {account.iban} not found")
+    return account
+
+
+def get_by_iban(*, session: Session, iban: str) -> Account:
+    """The account with this IBAN (spaces and case ignored), for callers who may read any:
+    400 for a malformed IBAN, 404 when no account has it."""
     compact = normalise_iban(iban, in_path=True)
     account = session.exec(select(Account).where(col(Account.iban) == compact)).first()
-    if account is None or (user.role == Role.customer and account.customer_id != user.customer_id):
+    if account is None:
         raise AccountNotFound(f"Account {compact} not found")
     return account
 

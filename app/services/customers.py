@@ -11,19 +11,19 @@ from datetime import date
 from sqlalchemy import delete as sql_delete
 from sqlmodel import Session, col, func, select
 
+from app import errors
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import write_transaction
 from app.core.security import generate_password, hash_password
 from app.errors import (
     CountryNotAllowed,
-    CustomerExists,
     CustomerNotFound,
     InvalidCustomerOid,
     ValidationFailed,
 )
 from app.models.account import Account, AccountType
-from app.models.customer import Customer, CustomerRegister
+from app.models.customer import Customer, CustomerExists, CustomerRegister
 from app.models.user import Role, User
 from app.services import accounts, ledger, reference, users
 
@@ -141,13 +141,23 @@ def find(*, session: Session, customer_id: uuid.UUID) -> Customer | None:
     return session.get(Customer, customer_id)
 
 
+def check_exists(*, session: Session, customer_id: uuid.UUID) -> CustomerExists:
+    """Whether the CustomerOID exists, and its name: an answer either way, never a 404."""
+    customer = find(session=session, customer_id=customer_id)
+    return CustomerExists(
+        customer_oid=customer_id,
+        exists=customer is not None,
+        name=customer.name if customer else None,
+    )
+
+
 def create(*, session: Session, name: str, customer_oid: str | None = None) -> Customer:
     """A customer with a name only (no login, no KYC), as `POST /register-customer` makes."""
     # Absent (null) means "generate one"; any string given, even an empty one, must be a UUID.
     customer_id = uuid.uuid4() if customer_oid is None else parse_customer_oid(customer_oid)
     with write_transaction(session):
         if session.get(Customer, customer_id) is not None:
-            raise CustomerExists(f"Customer with CustomerOID '{customer_id}' already exists")
+            raise errors.CustomerExists(f"Customer with CustomerOID '{customer_id}' already exists")
         customer = Customer(id=customer_id, name=name)
         session.add(customer)
     return customer

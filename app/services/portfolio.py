@@ -9,6 +9,7 @@ which costs the same at any depth thanks to the index on (customer_id, occurred_
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -30,13 +31,15 @@ from app.models.portfolio_transaction import (
     PortfolioTransactionPublic,
     TransactionType,
 )
-from app.models.spending import Spending, SpendingPublic
+from app.models.spending import MONTH_PATTERN, Spending, SpendingPublic
 from app.schemas.portfolio import (
+    CategorySpending,
     CurrencyTotals,
     HasData,
     Portfolio,
     PortfolioSummary,
     PortfolioUser,
+    SpendingByCategory,
     TransactionPage,
 )
 from app.services.fx import Converter
@@ -240,4 +243,80 @@ def get_portfolio(
         spending=[SpendingPublic.from_row(s) for s in spending],
         derivative_transactions=[DerivativeTransactionPublic.from_row(d) for d in derivatives],
         portfolio_summary=summarise(session=session, customer_id=customer_id, converter=converter),
+    )
+
+
+def get_summary(
+    *, session: Session, customer_id: uuid.UUID, base_currency: str
+) -> PortfolioSummary:
+    """Only the portfolio's summary: the totals without the rows (four SQL statements plus the
+    customer and the rates)."""
+    _customer(session, customer_id)
+    converter = Converter.load(session=session, target=base_currency)
+    return summarise(session=session, customer_id=customer_id, converter=converter)
+
+
+def _month(value: str | None, name: str) -> str | None:
+    if value is None:
+        return None
+    text = value.strip()
+    if not re.fullmatch(MONTH_PATTERN, text):
+        raise ValidationFailed(f"'{name}' must be a month like 2025-03 (YYYY-MM), not {text!r}")
+    return text
+
+
+def spending_by_category(
+    *,
+    session: Session,
+    customer_id: uuid.UUID,
+    base_currency: str,
+    from_month: str | None = None,
+    to_month: str | None = None,
+) -> SpendingByCategory:
+    """Spending per category over the months from `from_month` to `to_month` (both included,
+    either open), summed in SQL per category and currency, the largest category first."""
+    first, last = _month(from_month, "from_month"), _month(to_month, "to_month")
+    if first and last and first > last:
+        raise ValidationFailed("'from_month' must not be after 'to_month'")
+    _customer(session, customer_id)
+    converter = Converter.load(session=session, target=base_currency)
+    conditions: list[Any] = [col(Spending.customer_id) == customer_id]
+    if first:
+        conditions.append(col(Spending.month) >= first)
+    if last:
+        conditions.append(col(Spending.month) <= last)
+    category, currency = col(Spending.category), col(Spending.currency)
+    sums = session.exec(
+        select(category, currency, func.sum(col(Spending.amount)))
+        .where(*conditions)
+        .group_by(category, currency)
+    ).all()
+    months = session.exec(
+        select(col(Spending.month)).where(*conditions).distinct().order_by(col(Spending.month))
+    ).all()
+
+    by_category: dict[str, dict[str, Decimal]] = {}
+    by_currency: dict[str, Decimal] = {}
+    for name, code, amount in sums:
+        by_category.setdefault(name, {})[code] = amount
+        by_currency[code] = by_currency.get(code, ZERO) + amount
+    rates = converter.rates_for(by_currency)
+    categories = [
+        CategorySpending(
+            category=name,
+            total=converter.total(amounts, rates),
+            totals_by_currency=dict(sorted(amounts.items())),
+        )
+        for name, amounts in by_category.items()
+    ]
+    categories.sort(key=lambda item: (-item.total, item.category))
+    return SpendingByCategory(
+        customer_oid=customer_id,
+        from_month=first,
+        to_month=last,
+        months=list(months),
+        base_currency=converter.target,
+        total=converter.total(by_currency, rates),
+        categories=categories,
+        fx_rates=rates,
     )

@@ -4,7 +4,7 @@ import jwt
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 

@@ -222,6 +222,9 @@ def test_odd_path_parameter_is_404_not_500(
     response = client.delete("/admin/countries/%ED%A0%80%00", headers=admin_headers)
     assert response.status_code == 404
     assert response.json()["detail"].endswith("is not in the allowed list")
+    currency = client.delete("/admin/currencies/E%00R", headers=admin_headers)
+    assert currency.status_code == 404
+    assert currency.json()["detail"].endswith("is not supported")
 
 
 # No input produces a 500

@@ -21,3 +21,18 @@ def test_database_not_ok_when_unreachable(
         assert health.database_ok(session=session) is False
     assert "database unreachable (OperationalError)" in caplog.text
     engine.dispose()
+
+
+def test_status_names_the_service_and_the_database_state(
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok = health.status(session=session, settings=settings)
+    assert ok.model_dump() == {
+        "status": "ok",
+        "service": "openbank-api",
+        "version": "0.1.0",
+        "database": "connected",
+    }
+    monkeypatch.setattr(health, "database_ok", lambda **_: False)
+    down = health.status(session=session, settings=settings)
+    assert (down.status, down.database) == ("unavailable", "unreachable")

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from app.errors import CustomerNotFound, FxRateMissing, UnsupportedCurrency
+from app.errors import CustomerNotFound, FxRateMissing, UnsupportedCurrency, ValidationFailed
 from app.models.account import AccountType
 from app.models.portfolio_transaction import PortfolioTransaction
 from app.services import fx, portfolio
@@ -21,6 +22,7 @@ from tests.utils.portfolio import (
     add_institution,
     add_spending,
     add_transactions,
+    count_statements,
     transaction_rows,
 )
 
@@ -106,3 +108,91 @@ def test_unknown_customer(session: Session) -> None:
         portfolio.get_portfolio(session=session, customer_id=uuid.uuid4(), base_currency="EUR")
     with pytest.raises(CustomerNotFound):
         portfolio.list_transactions(session=session, customer_id=uuid.uuid4())
+    with pytest.raises(CustomerNotFound):
+        portfolio.get_summary(session=session, customer_id=uuid.uuid4(), base_currency="EUR")
+    with pytest.raises(CustomerNotFound):
+        portfolio.spending_by_category(
+            session=session, customer_id=uuid.uuid4(), base_currency="EUR"
+        )
+
+
+def test_get_summary_is_the_portfolios_summary(session: Session) -> None:
+    customer_id = add_customer(session)
+    add_asset(session, customer_id, "AAPL", quantity="1", value="100.00")
+    add_spending(session, customer_id, "rent", month="2025-01", amount="10.00", currency="USD")
+    summary = portfolio.get_summary(session=session, customer_id=customer_id, base_currency="usd")
+    whole = portfolio.get_portfolio(session=session, customer_id=customer_id, base_currency="USD")
+    assert summary == whole.portfolio_summary
+    assert summary.base_currency == "USD"
+    with pytest.raises(UnsupportedCurrency):
+        portfolio.get_summary(session=session, customer_id=customer_id, base_currency="JPY")
+
+
+def test_spending_by_category_sums_in_sql_over_every_row(session: Session) -> None:
+    customer_id = add_customer(session)
+    months = [f"2024-{m:02d}" for m in range(1, 13)] + ["2025-01", "2025-02"]
+    for month in months:
+        add_spending(session, customer_id, "rent", month=month, amount="1000.00")
+        add_spending(session, customer_id, "dining", month=month, amount="10.01")
+        add_spending(session, customer_id, "dining", month=month, amount="1.00", currency="USD")
+    other = add_customer(session, "Someone Else")
+    add_spending(session, other, "rent", month="2024-06", amount="9999.99")
+
+    every = portfolio.spending_by_category(
+        session=session, customer_id=customer_id, base_currency="EUR"
+    )
+    assert every.months == months
+    assert [(c.category, c.totals_by_currency) for c in every.categories] == [
+        ("rent", {"EUR": Decimal("14000.00")}),
+        ("dining", {"EUR": Decimal("140.14"), "USD": Decimal("14.00")}),
+    ]
+    year = portfolio.spending_by_category(
+        session=session,
+        customer_id=customer_id,
+        base_currency="USD",
+        from_month=" 2024-01",
+        to_month="2024-12 ",
+    )
+    assert (year.from_month, year.to_month, len(year.months)) == ("2024-01", "2024-12", 12)
+    dining = year.categories[1]
+    assert dining.totals_by_currency == {"EUR": Decimal("120.12"), "USD": Decimal("12.00")}
+    assert dining.total == Decimal("142.33")  # 120.12 * 1.0850 = 130.3302, + 12.00, once
+    assert year.total == Decimal("13162.33")  # (12000.00 + 120.12) * 1.0850 + 12.00
+    assert year.fx_rates == {"EUR": Decimal("1.0850"), "USD": Decimal(1)}
+
+
+def test_spending_by_category_is_a_fixed_number_of_statements(
+    session: Session, engine: Engine
+) -> None:
+    customer_id = add_customer(session)
+    for month in ("2025-01", "2025-02", "2025-03"):
+        add_spending(session, customer_id, "rent", month=month, amount="1.00")
+    with count_statements(engine) as statements:
+        portfolio.spending_by_category(
+            session=session, customer_id=customer_id, base_currency="EUR"
+        )
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    # The customer, the currency's support, the rates, the sums, the months: whatever the rows.
+    assert len(selects) == 5, selects
+
+
+@pytest.mark.parametrize(
+    ("from_month", "to_month", "message"),
+    [
+        ("2025-13", None, "'from_month' must be a month like 2025-03 (YYYY-MM), not '2025-13'"),
+        (None, "25-01", "'to_month' must be a month like 2025-03 (YYYY-MM), not '25-01'"),
+        ("2025-03", "2025-02", "'from_month' must not be after 'to_month'"),
+    ],
+)
+def test_spending_by_category_checks_its_months(
+    session: Session, from_month: str | None, to_month: str | None, message: str
+) -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        portfolio.spending_by_category(
+            session=session,
+            customer_id=add_customer(session),
+            base_currency="EUR",
+            from_month=from_month,
+            to_month=to_month,
+        )
+    assert raised.value.message == message

@@ -79,9 +79,4 @@ def delete_customer(
 def customer_exists(
     _user: AnalystUser, customer_id: CustomerOidPath, session: SessionDep
 ) -> CustomerExists:
-    customer = customers.find(session=session, customer_id=customer_id)
-    return CustomerExists(
-        customer_oid=customer_id,
-        exists=customer is not None,
-        name=customer.name if customer else None,
-    )
+    return customers.check_exists(session=session, customer_id=customer_id)

@@ -26,12 +26,7 @@ def landing(settings: SettingsDep) -> Landing:
     responses={503: {"model": HealthResponse, "description": "Database unreachable"}},
 )
 def get_health(session: SessionDep, settings: SettingsDep, response: Response) -> HealthResponse:
-    ok = health.database_ok(session=session)
-    if not ok:
+    result = health.status(session=session, settings=settings)
+    if result.status != "ok":
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return HealthResponse(
-        status="ok" if ok else "unavailable",
-        service=settings.service_name,
-        version=settings.version,
-        database="connected" if ok else "unreachable",
-    )
+    return result

@@ -1,0 +1,32 @@
+"""The MCP server over stdio, for desktop MCP clients: `uv run python -m app.mcp`.
+
+It reads the configured database (`DATABASE_URL`, `.env`) directly, with no HTTP hop and no
+token: whoever can start it has analyst-level read access to that database, as with the file
+itself. The start migrates the database and writes the first-start data, as the app's start
+does, so a fresh database works. stdout carries the protocol; logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from app.core.config import Settings, get_settings
+from app.core.db import create_db_engine
+from app.mcp.server import build_mcp_server
+from app.services import startup
+
+
+def main(settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
+    engine = create_db_engine(settings)
+    try:
+        startup.prepare_database(engine=engine, settings=settings)
+        build_mcp_server(engine=engine, settings=settings).run("stdio")
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
