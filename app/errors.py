@@ -137,8 +137,3 @@ class InvalidPeriod(ValidationFailed):
 
 class IdempotencyKeyReused(ValidationFailed):
     message = "This Idempotency-Key was already used with a different request"
-
-
-class ServiceUnavailable(AppError):
-    status_code = 503
-    message = "Service unavailable"

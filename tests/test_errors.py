@@ -33,7 +33,6 @@ def test_message_and_status_can_be_given() -> None:
         (errors.AccountTypeExists, 409, "Customer already has an account of this type"),
         (errors.ValidationFailed, 422, "Validation failed"),
         (errors.UnsupportedCurrency, 422, "Currency is not supported"),
-        (errors.ServiceUnavailable, 503, "Service unavailable"),
     ],
 )
 def test_domain_errors(error_class: type[AppError], status: int, message: str) -> None:

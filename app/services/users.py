@@ -6,7 +6,7 @@ import logging
 import uuid
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from app.core.db import write_transaction
 from app.core.security import hash_password
@@ -25,8 +25,7 @@ def get_by_username(*, session: Session, username: str) -> User | None:
 
 
 def username_exists(*, session: Session, username: str) -> bool:
-    statement = select(func.count()).select_from(User)
-    return session.exec(statement.where(User.username == normalise_username(username))).one() > 0
+    return get_by_username(session=session, username=username) is not None
 
 
 def add_user(
