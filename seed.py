@@ -129,6 +129,12 @@ def seeded_password_hash(password: str, rounds: int, key: str) -> str:
     return bcrypt.hashpw(password.encode(), f"$2b${rounds:02d}${salt}".encode()).decode()
 
 
+def seeded_uid(key: str) -> uuid.UUID:
+    """A login's uid derived from `key` (the seed and the username), so a re-seed writes the
+    same rows. Tokens of a reset database still die with its sessions."""
+    return uuid.UUID(int=random.Random(f"uid:{key}").getrandbits(128), version=4)
+
+
 def _insert_accounts(
     session: Session, rows: list[dict[str, Any]], own_bank_id: int, opened_at: datetime
 ) -> list[int]:
@@ -265,6 +271,7 @@ def ensure_staff(session: Session, rounds: int, seed: int) -> list[tuple[str, st
                     username=username,
                     password_hash=seeded_password_hash(password, rounds, f"{seed}:{username}"),
                     role=role,
+                    uid=seeded_uid(f"{seed}:{username}"),
                 )
                 user.created_at = SEED_NOW
         rows.append((role.value, username, password))
@@ -572,6 +579,7 @@ def seed_document_customers(
                     insert(_table(User)),
                     [
                         {
+                            "uid": seeded_uid(f"{seed}:{doc.username}"),
                             "username": doc.username,
                             "password_hash": password_hash,
                             "role": Role.customer,
@@ -891,6 +899,7 @@ def plan_customer(
             "created_at": joined,
         },
         login={
+            "uid": seeded_uid(f"{seed}:{seeded_username(index)}"),
             "username": seeded_username(index),
             "password_hash": password_hash,
             "role": Role.customer,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 class AppError(Exception):
     """A failure the caller can act on: `{"detail": message}` with `status_code`."""
@@ -10,10 +12,17 @@ class AppError(Exception):
     message: str = "Bad request"
     headers: dict[str, str] | None = None
 
-    def __init__(self, message: str | None = None, status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        status_code: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.message = message or self.message
         if status_code is not None:
             self.status_code = status_code
+        if headers is not None:
+            self.headers = {**(self.headers or {}), **headers}
         super().__init__(self.message)
 
 
@@ -137,3 +146,31 @@ class InvalidPeriod(ValidationFailed):
 
 class IdempotencyKeyReused(ValidationFailed):
     message = "This Idempotency-Key was already used with a different request"
+
+
+class TooManyRequests(AppError):
+    """429 with `Retry-After`: the seconds until the caller may try again (at least 1)."""
+
+    status_code = 429
+    message = "Too many requests, try again later"
+
+    def __init__(self, message: str | None = None, *, retry_after: float) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
+
+
+class TooManyLogonAttempts(TooManyRequests):
+    message = "Too many failed logon attempts, try again later"
+
+
+class TooManyRegistrations(TooManyRequests):
+    message = "Too many registrations from this address, try again later"
+
+
+class ServiceBusy(AppError):
+    status_code = 503
+    message = "Service busy, try again later"
+    headers = {"Retry-After": "1"}
+
+
+class PasswordCheckBusy(ServiceBusy):
+    message = "Too many logons at once, try again in a moment"

@@ -14,7 +14,8 @@ to migrate and to create the signing key. The check then
    token one worker issued must be accepted by all of them;
 4. rotates the refresh token through one connection, uses the new access token on others, and
    presents the old refresh token again: another worker must detect the reuse and revoke the
-   chain (refresh-token state is in the database, not in a process);
+   session, after which every worker refuses its access tokens (session state is in the
+   database, not in a process);
 5. calls the MCP endpoint (`POST /mcp`) as the bootstrap admin (ADMIN_USERNAME, created by
    whichever worker started first): `initialize` on one connection, then tool calls on many
    new ones, answered by several workers with no session between them; a customer's token is
@@ -283,12 +284,15 @@ def register_and_logon(server: Server, username: str) -> dict[str, Any]:
         },
     )
     check(registered.status == 201, f"registration: {registered.status} {registered.body}")
+    return logon(server, username) | {"iban": registered.body["account"]["iban"]}
+
+
+def logon(server: Server, username: str) -> dict[str, Any]:
     tokens = server.request(
         "POST", "/auth/logon", form={"username": username, "password": PASSWORD}
     )
     check(tokens.status == 200, f"logon: {tokens.status} {tokens.body}")
     body: dict[str, Any] = tokens.body
-    body["iban"] = registered.body["account"]["iban"]
     return body
 
 
@@ -333,6 +337,18 @@ def check_refresh_tokens_are_shared(server: Server, tokens: dict[str, Any]) -> N
         "POST", "/auth/refresh", json_body={"refresh_token": rotated.body["refresh_token"]}
     )
     check(revoked.status == 401, f"chain not revoked after reuse: {revoked.status}")
+    # The session's access tokens die with it, on every worker at once.
+    dead = in_parallel(
+        20,
+        8,
+        lambda i: server.request(
+            "GET",
+            "/customers/me",
+            token=(tokens["access_token"], rotated.body["access_token"])[i % 2],
+        ),
+    )
+    alive = [r for r in dead if r.status != 401]
+    check(not alive, f"access tokens of the revoked session still work: {alive[:3]}")
 
 
 def mcp_call(server: Server, token: str, request_id: int, method: str, params: Any) -> Response:
@@ -468,8 +484,9 @@ def run(
             check_refresh_tokens_are_shared(server, tokens)
             say(
                 "refresh rotated on one connection, new token accepted on 20 others, reuse of the "
-                "old one detected and the chain revoked"
+                "old one detected and the session revoked: its access tokens refused everywhere"
             )
+            tokens = logon(server, "multi.worker") | {"iban": tokens["iban"]}
             mcp_workers = check_mcp_is_stateless(server, tokens["access_token"], calls)
             say(
                 f"MCP: initialize on one connection, {calls} tool calls on new ones answered by "

@@ -84,6 +84,27 @@ def test_reset_drops_what_was_there(seeded: Path) -> None:
     assert len(dump(seeded)["customer"]) == 6
 
 
+def test_tokens_issued_before_a_reset_are_refused_after_it(seeded: Path) -> None:
+    """The same seed makes the same users again: their old tokens must still die with the
+    database they were issued by (their sessions are gone)."""
+    with TestClient(create_app(settings_for(seeded))) as client:
+        admin = logon_headers(client, *seed.DEMO_ADMIN)
+        customer = logon_headers(client, "customer00001", seed.SANDBOX_PASSWORD)
+        assert client.get("/customers", headers=admin).status_code == 200
+        assert client.get("/customers/me", headers=customer).status_code == 200
+
+        run_seed(seeded, "--reset", "--customers", "4", "--seed", "7")
+
+        assert client.get("/customers", headers=admin).status_code == 401
+        assert client.get("/customers/me", headers=customer).status_code == 401
+        assert client.get("/accounts/overview", headers=customer).status_code == 401
+        # New logons work as before.
+        assert (
+            client.get("/customers", headers=logon_headers(client, *seed.DEMO_ADMIN)).status_code
+            == 200
+        )
+
+
 def test_faker_customers_have_a_consistent_year(seeded: Path) -> None:
     engine = create_db_engine(settings_for(seeded))
     with Session(engine) as session:

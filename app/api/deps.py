@@ -23,6 +23,9 @@ from app.services.idempotency import Outcome
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/logon", auto_error=False)
 
+# On responses that carry a token, a password or a key: no cache may keep them.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
 
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
@@ -39,6 +42,13 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
+async def get_client_address(request: Request) -> str | None:
+    """The client's address: the socket's, or the one a proxy that uvicorn was told to trust
+    (`--forwarded-allow-ips`) forwarded; throttling counts per address."""
+    return request.client.host if request.client else None
+
+
+ClientAddress = Annotated[str | None, Depends(get_client_address)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]

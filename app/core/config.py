@@ -20,7 +20,10 @@ class ConfigError(RuntimeError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An empty value (`PASSWORD_HASH_CONCURRENCY=` in a copied .env) means "the default".
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     environment: Literal["development", "test", "production"] = "development"
     project_name: str = "OpenBank API"
@@ -47,6 +50,20 @@ class Settings(BaseSettings):
     access_token_expire_minutes: int = Field(default=15, ge=1)
     refresh_token_expire_days: int = Field(default=7, ge=1)
     bcrypt_rounds: int = Field(default=12, ge=4, le=31)
+    # At most this many passwords are hashed or checked at once per process (about one per
+    # core); a logon that finds no free slot within PASSWORD_HASH_QUEUE_SECONDS gets 503.
+    password_hash_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    password_hash_queue_seconds: float = Field(default=5, gt=0, le=60)
+
+    # Brute-force protection, with its state in the database (every worker and host sees it).
+    # False turns every limit below off (for load tests).
+    throttle_enabled: bool = True
+    # Consecutive failed logons of one account before it is held back (growing delay, 429).
+    logon_failures_per_account: int = Field(default=5, ge=1, le=100)
+    # Failed logons from one client address per hour.
+    logon_failures_per_address: int = Field(default=100, ge=1)
+    # Registrations from one client address per hour; default 100, 20 in production.
+    registrations_per_address: int | None = Field(default=None, ge=1)
 
     admin_username: str | None = None
     admin_password: str | None = None
@@ -116,6 +133,12 @@ class Settings(BaseSettings):
         if self.db_pool_size + self.db_max_overflow < 2:
             raise ValueError("DB_POOL_SIZE + DB_MAX_OVERFLOW must be at least 2")
         return self
+
+    @property
+    def registration_limit(self) -> int:
+        if self.registrations_per_address is not None:
+            return self.registrations_per_address
+        return 20 if self.environment == "production" else 100
 
     @property
     def is_sqlite(self) -> bool:

@@ -21,10 +21,12 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from app.core.config import Settings
 
@@ -126,6 +128,16 @@ def write_transaction(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def insert_if_absent(session: Session, model: type[SQLModel], values: dict[str, Any]) -> None:
+    """Insert a row unless one with the same key exists (`ON CONFLICT DO NOTHING`, on SQLite
+    and PostgreSQL alike), in the caller's unit of work. Two units of work that both find the
+    row missing then both go on to read the one row, instead of one failing on the key."""
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    session.execute(insert(table).values(**values).on_conflict_do_nothing())
 
 
 def is_retryable(exc: BaseException) -> bool:

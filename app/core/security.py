@@ -1,22 +1,28 @@
-"""Password hashing (bcrypt, called directly) and JWTs (PyJWT, one pinned algorithm)."""
+"""Password hashing (bcrypt, called directly, a bounded number at a time) and JWTs (PyJWT, one
+pinned algorithm)."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import string
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import bcrypt
 import jwt
 
 from app.core.config import Settings
+from app.errors import PasswordCheckBusy
 
 BCRYPT_MAX_BYTES = 72
 TokenType = Literal["access", "refresh"]
+T = TypeVar("T")
 
 
 def hash_password(password: str, rounds: int) -> str:
@@ -35,6 +41,31 @@ def verify_password(password: str, password_hash: str) -> bool:
 def dummy_hash(rounds: int) -> str:
     """A hash to check unknown usernames against, so a logon costs the same either way."""
     return hash_password(secrets.token_urlsafe(16), rounds)
+
+
+@lru_cache(maxsize=4)
+def _hashing_pool(concurrency: int) -> ThreadPoolExecutor:
+    """The process's password-hashing threads: at most `concurrency` hashes run at once."""
+    return ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="password-hash")
+
+
+async def run_password_work(settings: Settings, work: Callable[..., T], *args: Any) -> T:
+    """Run `work(*args)` (bcrypt) on the process's few hashing threads, from the event loop.
+
+    bcrypt keeps a core busy for a quarter of a second at the default cost. A burst of logons
+    handed to the server's general thread pool would occupy all of its threads and starve every
+    other request; here at most `PASSWORD_HASH_CONCURRENCY` run at once, the others wait on
+    the event loop (holding no thread), and one that has not started within
+    `PASSWORD_HASH_QUEUE_SECONDS` is dropped with `PasswordCheckBusy` (503, `Retry-After`).
+    """
+    future = _hashing_pool(settings.password_hash_concurrency).submit(work, *args)
+    waiting = asyncio.wrap_future(future)
+    try:
+        return await asyncio.wait_for(asyncio.shield(waiting), settings.password_hash_queue_seconds)
+    except TimeoutError:
+        if future.cancel():  # still queued: give up its turn
+            raise PasswordCheckBusy() from None
+        return await waiting  # already running: it ends in a moment
 
 
 def generate_password(length: int = 16) -> str:
@@ -56,7 +87,7 @@ class TokenClaims:
     subject: str
     token_type: TokenType
     jti: str
-    family: str | None
+    session_id: str
     expires_at: datetime
 
 
@@ -70,9 +101,10 @@ def create_token(
     *,
     subject: str,
     token_type: TokenType,
-    family: str | None = None,
+    session_id: str,
     now: datetime | None = None,
 ) -> tuple[str, TokenClaims]:
+    """A signed token for the user `subject` (their uid) in the session `session_id`."""
     issued = now or datetime.now(UTC)
     lifetime = (
         timedelta(minutes=settings.access_token_expire_minutes)
@@ -83,11 +115,12 @@ def create_token(
         subject=subject,
         token_type=token_type,
         jti=uuid.uuid4().hex,
-        family=family,
+        session_id=session_id,
         expires_at=issued + lifetime,
     )
     payload: dict[str, Any] = {
         "sub": subject,
+        "sid": session_id,
         "typ": token_type,
         "jti": claims.jti,
         "iat": issued,
@@ -95,8 +128,6 @@ def create_token(
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
     }
-    if family:
-        payload["fam"] = family
     return jwt.encode(payload, secret, algorithm=settings.jwt_algorithm), claims
 
 
@@ -108,7 +139,7 @@ def decode_token(settings: Settings, secret: str, token: str, expected: TokenTyp
             algorithms=[settings.jwt_algorithm],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iat", "sub", "typ", "jti", "iss", "aud"]},
+            options={"require": ["exp", "iat", "sub", "sid", "typ", "jti", "iss", "aud"]},
         )
     except jwt.PyJWTError as exc:
         raise TokenError(str(exc)) from exc
@@ -118,6 +149,6 @@ def decode_token(settings: Settings, secret: str, token: str, expected: TokenTyp
         subject=str(payload["sub"]),
         token_type=expected,
         jti=str(payload["jti"]),
-        family=payload.get("fam"),
+        session_id=str(payload["sid"]),
         expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
     )

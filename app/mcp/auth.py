@@ -63,5 +63,5 @@ class BankTokenVerifier:
             token=token,
             client_id=user.username,
             scopes=list(SCOPES.get(user.role, [])),
-            subject=str(user.id),
+            subject=str(user.uid),
         )

@@ -20,6 +20,7 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 from app.models.account import Account  # noqa: E402
 from app.models.asset import Asset  # noqa: E402
+from app.models.auth_session import AuthSession  # noqa: E402
 from app.models.country import AllowedCountry  # noqa: E402
 from app.models.currency import Currency  # noqa: E402
 from app.models.customer import Customer  # noqa: E402
@@ -33,6 +34,7 @@ from app.models.portfolio_transaction import PortfolioTransaction  # noqa: E402
 from app.models.posting import Posting  # noqa: E402
 from app.models.refresh_token import RefreshToken  # noqa: E402
 from app.models.spending import Spending  # noqa: E402
+from app.models.throttle import Throttle  # noqa: E402
 from app.models.transfer import Transfer  # noqa: E402
 from app.models.user import User  # noqa: E402
 
@@ -40,6 +42,7 @@ __all__ = [
     "Account",
     "AllowedCountry",
     "Asset",
+    "AuthSession",
     "Currency",
     "Customer",
     "DerivativeTransaction",
@@ -52,6 +55,7 @@ __all__ = [
     "Posting",
     "RefreshToken",
     "Spending",
+    "Throttle",
     "Transfer",
     "User",
 ]

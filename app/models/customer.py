@@ -88,7 +88,11 @@ class CustomerRegistered(SQLModel):
     message: str = "Registration successful"
     customer_oid: uuid.UUID
     username: str
-    password: str = Field(description="Shown only this once: store it now")
+    password: str | None = Field(
+        default=None,
+        description="The generated password when none was sent: shown only this once, store it "
+        "now. null when you chose your own (it is never echoed).",
+    )
     account: AccountPublic
 
 

@@ -18,7 +18,11 @@ class Role(StrEnum):
 
 
 class User(SQLModel, table=True):
-    """A login. Its password hash never leaves the service layer: no public model has it."""
+    """A login. Its password hash never leaves the service layer: no public model has it.
+
+    Tokens name a user by `uid`, a random UUID made with the user and never given to another
+    one; `id` is only the key other rows refer to (SQLite may hand a deleted row's id out
+    again)."""
 
     __table_args__ = (
         CheckConstraint("role IN ('customer', 'analyst', 'admin')", name="ck_user_role"),
@@ -28,6 +32,7 @@ class User(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    uid: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
     # Stored in lower case: usernames are unique ignoring case.
     username: str = Field(max_length=20, unique=True)
     password_hash: str = Field(max_length=100)

@@ -14,7 +14,8 @@ _DESCRIPTIONS = {
     409: "Conflicts with existing data",
     413: "Request body too large",
     422: "Validation failed",
-    503: "Database unavailable",
+    429: "Too many requests: wait the seconds in Retry-After",
+    503: "Busy or database unavailable: retry after the seconds in Retry-After",
 }
 
 

@@ -1,12 +1,21 @@
-"""Logon, refresh-token rotation with reuse detection, logout, and access-token checks."""
+"""Logon, sessions (refresh-token rotation with reuse detection, logout), and access-token checks.
+
+A logon opens a session (`auth_session`). Its refresh tokens rotate within it, and every access
+token names it (`sid`) beside the user's never-reused `uid` (`sub`). The per-request user read
+joins the session, so logging out, or presenting a used refresh token again, ends every token of
+the session at once, and a database that was reset (no such session) accepts none of its old
+tokens.
+"""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
 from app.core.config import Settings
@@ -16,12 +25,14 @@ from app.core.security import (
     create_token,
     decode_token,
     dummy_hash,
+    run_password_work,
     verify_password,
 )
 from app.errors import InvalidCredentials, InvalidToken
+from app.models.auth_session import AuthSession
 from app.models.refresh_token import RefreshToken
 from app.models.user import User
-from app.services import users
+from app.services import throttle, users
 
 
 @dataclass(frozen=True)
@@ -37,32 +48,23 @@ def _secret(settings: Settings) -> str:
     return settings.secret_key
 
 
-def authenticate(*, session: Session, settings: Settings, username: str, password: str) -> User:
-    user = users.get_by_username(session=session, username=username)
-    # Unknown usernames are checked against a dummy hash so both failures cost the same.
-    password_hash = user.password_hash if user else dummy_hash(settings.bcrypt_rounds)
-    if not verify_password(password, password_hash) or user is None:
-        raise InvalidCredentials()
-    return user
+def check_password(password: str, user: User | None, rounds: int) -> bool:
+    """Whether `password` is the user's. Unknown users are checked against a dummy hash, so
+    both failures cost the same. Slow (bcrypt): call it through `run_password_work`."""
+    password_hash = user.password_hash if user else dummy_hash(rounds)
+    return verify_password(password, password_hash) and user is not None
 
 
-def _issue_pair(
-    *, session: Session, settings: Settings, user: User, family: str | None = None
-) -> TokenPair:
+def _issue_pair(*, session: Session, settings: Settings, user: User, session_id: str) -> TokenPair:
     secret = _secret(settings)
-    access, _ = create_token(settings, secret, subject=str(user.id), token_type="access")
+    subject = str(user.uid)
+    access, _ = create_token(
+        settings, secret, subject=subject, token_type="access", session_id=session_id
+    )
     refresh, claims = create_token(
-        settings, secret, subject=str(user.id), token_type="refresh", family=family
+        settings, secret, subject=subject, token_type="refresh", session_id=session_id
     )
-    assert user.id is not None
-    session.add(
-        RefreshToken(
-            jti=claims.jti,
-            user_id=user.id,
-            family=family or claims.jti,
-            expires_at=claims.expires_at,
-        )
-    )
+    session.add(RefreshToken(jti=claims.jti, session_id=session_id, expires_at=claims.expires_at))
     return TokenPair(
         access_token=access,
         refresh_token=refresh,
@@ -70,71 +72,123 @@ def _issue_pair(
     )
 
 
-def logon(*, session: Session, settings: Settings, username: str, password: str) -> TokenPair:
-    user = authenticate(session=session, settings=settings, username=username, password=password)
+def _begin_logon(
+    session: Session, settings: Settings, username: str, address: str | None
+) -> User | None:
+    throttle.begin_logon(
+        session=session, settings=settings, username=username, address=address, now=utcnow()
+    )
+    user = users.get_by_username(session=session, username=username)
+    session.commit()  # end the read: nothing is held while the password is checked
+    return user
+
+
+def _open_session(
+    session: Session, settings: Settings, user: User, username: str, address: str | None
+) -> TokenPair:
     with write_transaction(session):
-        # A first token starts its own family; _issue_pair uses its jti as the family id.
-        return _issue_pair(session=session, settings=settings, user=user)
+        throttle.add_logon_success(
+            session=session, settings=settings, username=username, address=address
+        )
+        assert user.id is not None
+        auth_session = AuthSession(id=uuid.uuid4().hex, user_id=user.id, created_at=utcnow())
+        session.add(auth_session)
+        return _issue_pair(
+            session=session, settings=settings, user=user, session_id=auth_session.id
+        )
 
 
-def _revoke_family(session: Session, family: str, now: datetime) -> None:
+async def logon(
+    *,
+    session: Session,
+    settings: Settings,
+    username: str,
+    password: str,
+    address: str | None = None,
+) -> TokenPair:
+    """Check the credentials and open a session. The attempt is counted against the account and
+    the client address first (429 while either is throttled); the password is checked on the
+    bounded hashing threads (503 when none is free in time)."""
+    user = await run_in_threadpool(_begin_logon, session, settings, username, address)
+    ok = await run_password_work(settings, check_password, password, user, settings.bcrypt_rounds)
+    if not ok or user is None:
+        raise InvalidCredentials()
+    return await run_in_threadpool(_open_session, session, settings, user, username, address)
+
+
+def _revoke_session(session: Session, session_id: str, now: datetime) -> None:
     session.execute(
-        update(RefreshToken)
-        .where(col(RefreshToken.family) == family, col(RefreshToken.revoked_at).is_(None))
+        update(AuthSession)
+        .where(col(AuthSession.id) == session_id, col(AuthSession.revoked_at).is_(None))
         .values(revoked_at=now)
     )
 
 
 def refresh(*, session: Session, settings: Settings, refresh_token: str) -> TokenPair:
-    """Rotate: a new pair, the presented token dead. A dead token presented again is taken as
-    theft and revokes its whole family, so the newer token stops working too."""
+    """Rotate: a new pair in the same session, the presented token dead. A used token presented
+    again is taken as theft and revokes the session, so every token of it stops working."""
     try:
         claims = decode_token(settings, _secret(settings), refresh_token, "refresh")
     except TokenError as exc:
         raise InvalidToken() from exc
-    now = utcnow()
     reused = False
     with write_transaction(session):
         # Locked (PostgreSQL; SQLite holds its write lock already): two refreshes with one token
         # are serialised, so the second sees the first's mark and counts as reuse.
-        stored = session.get(RefreshToken, claims.jti, with_for_update=True)
-        if stored is None or stored.revoked_at is not None:
+        row = session.exec(
+            select(RefreshToken, AuthSession, User)
+            .join(AuthSession, col(AuthSession.id) == col(RefreshToken.session_id))
+            .join(User, col(User.id) == col(AuthSession.user_id))
+            .where(col(RefreshToken.jti) == claims.jti)
+            .with_for_update(of=RefreshToken)
+        ).first()
+        if row is None or row[1].revoked_at is not None or row[1].id != claims.session_id:
             raise InvalidToken()
+        stored, auth_session, user = row
         if stored.used_at is not None:
-            _revoke_family(session, stored.family, now)
+            _revoke_session(session, auth_session.id, utcnow())
             reused = True
         else:
-            user = session.get(User, stored.user_id)
-            if user is None:  # pragma: no cover - tokens cascade with their user
-                raise InvalidToken()
-            stored.used_at = now
+            stored.used_at = utcnow()
             session.add(stored)
-            pair = _issue_pair(session=session, settings=settings, user=user, family=stored.family)
+            pair = _issue_pair(
+                session=session, settings=settings, user=user, session_id=auth_session.id
+            )
     if reused:
         raise InvalidToken("Refresh token reuse detected; the session has been revoked")
     return pair
 
 
 def logout(*, session: Session, settings: Settings, refresh_token: str) -> None:
+    """End the refresh token's session: its refresh and access tokens stop working at once."""
     try:
         claims = decode_token(settings, _secret(settings), refresh_token, "refresh")
     except TokenError as exc:
         raise InvalidToken() from exc
     with write_transaction(session):
         stored = session.get(RefreshToken, claims.jti)
-        if stored is None:
+        if stored is None or stored.session_id != claims.session_id:
             raise InvalidToken()
-        _revoke_family(session, stored.family, utcnow())
+        _revoke_session(session, stored.session_id, utcnow())
 
 
 def user_from_access_token(*, session: Session, settings: Settings, token: str) -> User:
-    """The user an access token names, read afresh: a deleted user's token stops at once."""
+    """The user an access token names, read afresh with its session in one statement: a deleted
+    user, a revoked session or a reset database stops the token at once."""
     try:
         claims = decode_token(settings, _secret(settings), token, "access")
-        user_id = int(claims.subject)
+        user_uid = uuid.UUID(claims.subject)
     except (TokenError, ValueError) as exc:
         raise InvalidToken() from exc
-    user = session.get(User, user_id)
+    user = session.exec(
+        select(User)
+        .join(AuthSession, col(AuthSession.user_id) == col(User.id))
+        .where(
+            col(User.uid) == user_uid,
+            col(AuthSession.id) == claims.session_id,
+            col(AuthSession.revoked_at).is_(None),
+        )
+    ).first()
     if user is None:
         raise InvalidToken()
     return user

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import delete as sql_delete
 from sqlmodel import Session, col, func, select
 
@@ -15,7 +16,7 @@ from app import errors
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import write_transaction
-from app.core.security import generate_password, hash_password
+from app.core.security import generate_password, hash_password, run_password_work
 from app.errors import (
     CountryNotAllowed,
     CustomerNotFound,
@@ -25,7 +26,7 @@ from app.errors import (
 from app.models.account import Account, AccountType
 from app.models.customer import Customer, CustomerExists, CustomerRegister
 from app.models.user import Role, User
-from app.services import accounts, ledger, reference, users
+from app.services import accounts, ledger, reference, throttle, users
 
 MINIMUM_AGE = 18
 CANONICAL_UUID_LENGTH = 36
@@ -38,7 +39,8 @@ class Registration:
     customer: Customer
     user: User
     account: Account
-    password: str
+    # The generated password (shown once); None when the customer chose their own.
+    password: str | None
 
 
 def _age_on(born: date, today: date) -> int:
@@ -55,12 +57,35 @@ def check_date_of_birth(born: date, today: date | None = None) -> None:
         raise ValidationFailed(f"Customer must be at least {MINIMUM_AGE} years old")
 
 
-def register(*, session: Session, settings: Settings, data: CustomerRegister) -> Registration:
+async def register(
+    *, session: Session, settings: Settings, data: CustomerRegister, address: str | None = None
+) -> Registration:
+    """Customer, login and first account in one unit of work. The registration is counted
+    against the client address first (429 over its hourly limit), and the password is hashed
+    on the bounded hashing threads (503 when none is free in time)."""
     check_date_of_birth(data.dob)
     country, _ = reference.iso_country(data.country)
-    password = data.password or generate_password()
+    await run_in_threadpool(
+        lambda: throttle.begin_registration(
+            session=session, settings=settings, address=address, now=utcnow()
+        )
+    )
+    generated = None if data.password else generate_password()
+    password = data.password or generated
+    assert password is not None
     # Hash before the write lock is taken: bcrypt is the slow part.
-    password_hash = hash_password(password, settings.bcrypt_rounds)
+    password_hash = await run_password_work(
+        settings, hash_password, password, settings.bcrypt_rounds
+    )
+    registration = await run_in_threadpool(
+        _add_registration, session, settings, data, country, password_hash
+    )
+    return replace(registration, password=generated)
+
+
+def _add_registration(
+    session: Session, settings: Settings, data: CustomerRegister, country: str, password_hash: str
+) -> Registration:
     with write_transaction(session):
         if not reference.is_country_allowed(session=session, iso_code=country):
             raise CountryNotAllowed()
@@ -87,7 +112,7 @@ def register(*, session: Session, settings: Settings, data: CustomerRegister) ->
             account_type=AccountType.checking,
             currency=FIRST_ACCOUNT_CURRENCY,
         )
-    return Registration(customer=customer, user=user, account=account, password=password)
+    return Registration(customer=customer, user=user, account=account, password=None)
 
 
 def get(*, session: Session, customer_id: uuid.UUID) -> Customer:

@@ -35,11 +35,14 @@ def add_user(
     password_hash: str,
     role: Role,
     customer_id: uuid.UUID | None = None,
+    uid: uuid.UUID | None = None,
 ) -> User:
-    """Add a user inside the caller's unit of work; a taken username raises `UsernameTaken`."""
+    """Add a user inside the caller's unit of work; a taken username raises `UsernameTaken`.
+    `uid` is a new random UUID unless given (seeding derives it from its seed)."""
     if username_exists(session=session, username=username):
         raise UsernameTaken()
     user = User(
+        uid=uid or uuid.uuid4(),
         username=normalise_username(username),
         password_hash=password_hash,
         role=role,

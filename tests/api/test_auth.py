@@ -1,3 +1,6 @@
+import threading
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -8,13 +11,16 @@ from httpx2 import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from app.core import security
 from app.core.security import decode_token, dummy_hash
-from app.models.refresh_token import RefreshToken
+from app.models.auth_session import AuthSession
 from app.models.user import User
 from app.services import auth as auth_service
-from tests.utils.auth import AuthedUser, bearer, logon
+from tests.utils.auth import AuthedUser, bearer, logon, register_customer
+from tests.utils.databases import on_postgres
 from tests.utils.db import count_rows, get_user
-from tests.utils.tokens import app_settings, make_token
+from tests.utils.money import deposit, transfer_body
+from tests.utils.tokens import app_settings, make_token, session_of
 
 INVALID_TOKEN = {"detail": "Invalid or expired token"}
 INVALID_CREDENTIALS = {"detail": "Invalid username or password"}
@@ -47,7 +53,8 @@ def test_logon_returns_a_token_pair(app: FastAPI, client: TestClient, customer: 
     refresh_claims = decode_token(settings, settings.secret_key, body["refresh_token"], "refresh")
     user = get_user(app.state.engine, "alice")
     assert user is not None
-    assert access.subject == refresh_claims.subject == str(user.id)
+    assert access.subject == refresh_claims.subject == str(user.uid)
+    assert access.session_id == refresh_claims.session_id
     me = client.get("/customers/me", headers=bearer(body["access_token"]))
     assert me.status_code == 200
     assert me.json()["username"] == "alice"
@@ -201,7 +208,7 @@ def test_reusing_a_refresh_token_revokes_the_whole_family(
     assert_401(replay, {"detail": "Refresh token reuse detected; the session has been revoked"})
     assert_401(refresh(client, third))
     assert_401(refresh(client, second))
-    assert count_rows(engine, RefreshToken, col(RefreshToken.revoked_at).is_(None)) == 0
+    assert count_rows(engine, AuthSession, col(AuthSession.revoked_at).is_(None)) == 0
 
 
 def test_reuse_revokes_only_that_family(client: TestClient, customer: AuthedUser) -> None:
@@ -247,7 +254,10 @@ def test_expired_refresh_token_is_401(
     user = get_user(app.state.engine, "alice")
     assert user is not None
     long_ago = datetime.now(UTC) - timedelta(days=8)
-    expired = make_token(app, subject=str(user.id), token_type="refresh", now=long_ago)
+    sid = session_of(app, customer.headers["Authorization"].removeprefix("Bearer "))
+    expired = make_token(
+        app, subject=str(user.uid), token_type="refresh", session_id=sid, now=long_ago
+    )
     assert_401(refresh(client, expired))
 
 
@@ -256,7 +266,8 @@ def test_a_validly_signed_refresh_token_never_issued_is_401(
 ) -> None:
     user = get_user(app.state.engine, "alice")
     assert user is not None
-    forged = make_token(app, subject=str(user.id), token_type="refresh")
+    sid = session_of(app, customer.headers["Authorization"].removeprefix("Bearer "))
+    forged = make_token(app, subject=str(user.uid), token_type="refresh", session_id=sid)
     assert_401(refresh(client, forged))
     assert_401(client.post("/auth/logout", json={"refresh_token": forged}))
 
@@ -281,9 +292,10 @@ def test_expired_access_token_is_401(
     user = get_user(app.state.engine, "alice")
     assert user is not None
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
-    expired = make_token(app, subject=str(user.id), now=an_hour_ago)
+    sid = session_of(app, customer.headers["Authorization"].removeprefix("Bearer "))
+    expired = make_token(app, subject=str(user.uid), session_id=sid, now=an_hour_ago)
     assert_401(client.get("/customers/me", headers=bearer(expired)))
-    fresh = make_token(app, subject=str(user.id))
+    fresh = make_token(app, subject=str(user.uid), session_id=sid)
     assert client.get("/customers/me", headers=bearer(fresh)).status_code == 200
 
 
@@ -303,7 +315,14 @@ def test_tokens_not_made_by_this_app_are_401(
 ) -> None:
     user = get_user(app.state.engine, "alice")
     assert user is not None
-    token = make_token(app, subject=str(user.id), **overrides)
+    sid = session_of(app, customer.headers["Authorization"].removeprefix("Bearer "))
+    assert (
+        client.get(
+            "/customers/me", headers=bearer(make_token(app, subject=str(user.uid), session_id=sid))
+        ).status_code
+        == 200
+    )
+    token = make_token(app, subject=str(user.uid), session_id=sid, **overrides)
     assert_401(client.get("/customers/me", headers=bearer(token)))
 
 
@@ -342,9 +361,13 @@ def test_token_without_required_claims_is_401(
     assert_401(client.get("/customers/me", headers=bearer(token)))
 
 
-@pytest.mark.parametrize("subject", ["not-a-number", "999999"])
-def test_token_naming_no_user_is_401(app: FastAPI, client: TestClient, subject: str) -> None:
-    token = make_token(app, subject=subject)
+@pytest.mark.parametrize("subject", ["not-a-uuid", "1", str(uuid.uuid4())])
+def test_token_naming_no_user_is_401(
+    app: FastAPI, client: TestClient, customer: AuthedUser, subject: str
+) -> None:
+    # A live session, but a subject that is no user's uid.
+    sid = session_of(app, customer.headers["Authorization"].removeprefix("Bearer "))
+    token = make_token(app, subject=subject, session_id=sid)
     assert_401(client.get("/customers/me", headers=bearer(token)))
 
 
@@ -402,3 +425,119 @@ def test_logout_with_no_body_is_422(client: TestClient) -> None:
     response = client.post("/auth/logout")
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body"]
+
+
+# Identities and sessions
+
+
+def test_a_deleted_customers_token_never_acts_as_the_next_customer(
+    client: TestClient, engine: Engine, admin_headers: dict[str, str]
+) -> None:
+    first = register_customer(client, "first.user")
+    first_row = get_user(engine, "first.user")
+    assert first_row is not None
+    deleted = client.delete(f"/customer/{first.customer_oid}", headers=admin_headers)
+    assert deleted.status_code == 200
+    second = register_customer(client, "second.user", name="Second User")
+    second_row = get_user(engine, "second.user")
+    assert second_row is not None
+    if not on_postgres():
+        # SQLite hands the deleted row's id out again: that id must not be what tokens name.
+        assert second_row.id == first_row.id
+    assert second_row.uid != first_row.uid
+    deposit(client, admin_headers, second.iban, "50.00")
+
+    assert_401(client.get("/customers/me", headers=first.headers))
+    stolen = client.post(
+        "/transfers",
+        json=transfer_body(second.iban, first.iban, "10.00"),
+        headers=first.headers,
+    )
+    assert_401(stolen)
+    overview = client.get("/accounts/overview", headers=second.headers).json()
+    assert overview["accounts"][0]["balance"] == "50.00"
+
+
+def test_logout_ends_the_sessions_access_tokens_at_once(
+    client: TestClient, customer: AuthedUser
+) -> None:
+    other = logon(client, "alice", customer.password)
+    assert client.get("/customers/me", headers=customer.headers).status_code == 200
+    response = client.post("/auth/logout", json={"refresh_token": customer.refresh_token})
+    assert response.status_code == 204
+    assert_401(client.get("/customers/me", headers=customer.headers))
+    assert_401(client.get("/accounts/overview", headers=customer.headers))
+    # Another logon of the same customer is another session and lives on.
+    assert client.get("/customers/me", headers=bearer(other["access_token"])).status_code == 200
+
+
+def test_logout_also_ends_access_tokens_issued_by_rotation(
+    client: TestClient, customer: AuthedUser
+) -> None:
+    rotated = refresh(client, customer.refresh_token).json()
+    assert (
+        client.post("/auth/logout", json={"refresh_token": rotated["refresh_token"]}).status_code
+        == 204
+    )
+    assert_401(client.get("/customers/me", headers=bearer(rotated["access_token"])))
+    assert_401(client.get("/customers/me", headers=customer.headers))
+
+
+def test_refresh_token_reuse_ends_the_sessions_access_tokens_at_once(
+    client: TestClient, customer: AuthedUser
+) -> None:
+    rotated = refresh(client, customer.refresh_token).json()
+    assert client.get("/customers/me", headers=bearer(rotated["access_token"])).status_code == 200
+    assert refresh(client, customer.refresh_token).status_code == 401  # reuse: theft
+    assert_401(client.get("/customers/me", headers=bearer(rotated["access_token"])))
+    assert_401(client.get("/customers/me", headers=customer.headers))
+
+
+def test_an_access_token_of_a_session_that_never_existed_is_401(
+    app: FastAPI, client: TestClient, customer: AuthedUser, engine: Engine
+) -> None:
+    user = get_user(engine, "alice")
+    assert user is not None
+    assert_401(
+        client.get(
+            "/customers/me",
+            headers=bearer(make_token(app, subject=str(user.uid), session_id=uuid.uuid4().hex)),
+        )
+    )
+
+
+@pytest.mark.parametrize("path", ["/auth/logon", "/auth/refresh"])
+def test_responses_carrying_tokens_are_not_stored(
+    client: TestClient, customer: AuthedUser, path: str
+) -> None:
+    if path == "/auth/logon":
+        response = client.post(path, data={"username": "alice", "password": customer.password})
+    else:
+        response = refresh(client, customer.refresh_token)
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_logon_that_finds_no_free_hashing_slot_in_time_is_503(
+    make_client: Callable[..., TestClient], customer: AuthedUser
+) -> None:
+    client = make_client(password_hash_concurrency=1, password_hash_queue_seconds=0.05)
+    started, release = threading.Event(), threading.Event()
+    security._hashing_pool(1).submit(lambda: (started.set(), release.wait(10)))
+    assert started.wait(5)
+    try:
+        response = client.post(
+            "/auth/logon", data={"username": "alice", "password": customer.password}
+        )
+    finally:
+        release.set()
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json() == {"detail": "Too many logons at once, try again in a moment"}
+    # Once the slot is free again, the same logon works.
+    assert (
+        client.post(
+            "/auth/logon", data={"username": "alice", "password": customer.password}
+        ).status_code
+        == 200
+    )

@@ -11,10 +11,10 @@ from sqlmodel import Session, col, select
 
 from app.models.account import Account
 from app.models.asset import Asset
+from app.models.auth_session import AuthSession
 from app.models.customer import Customer
 from app.models.derivative_transaction import DerivativeTransaction
 from app.models.portfolio_transaction import PortfolioTransaction
-from app.models.refresh_token import RefreshToken
 from app.models.spending import Spending
 from app.models.user import User
 from tests.utils.auth import AuthedUser
@@ -254,8 +254,8 @@ def test_delete_customer_removes_everything_it_owns(
     assert _owned_rows(session, bystander) == {**before, "user": 1, "account": 2}
     orphans = session.exec(
         select(func.count())
-        .select_from(RefreshToken)
-        .where(col(RefreshToken.user_id).not_in(select(User.id)))
+        .select_from(AuthSession)
+        .where(col(AuthSession.user_id).not_in(select(User.id)))
     ).one()
     assert orphans == 0
     # The deleted customer's token stops working at once; its refresh token is gone too.

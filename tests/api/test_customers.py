@@ -54,7 +54,10 @@ def test_register_returns_login_and_first_account(client: TestClient) -> None:
     assert set(body) == {"message", "customer_oid", "username", "password", "account"}
     assert body["message"] == "Registration successful"
     assert body["username"] == "alice"
-    assert body["password"] == DEFAULT_PASSWORD
+    # The password the customer chose is never echoed; only a generated one is shown.
+    assert body["password"] is None
+    assert DEFAULT_PASSWORD not in response.text
+    assert response.headers["cache-control"] == "no-store"
     account = body["account"]
     assert set(account) == {"iban", "account_type", "balance", "currency", "created_at"}
     assert account["account_type"] == "checking"

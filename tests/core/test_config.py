@@ -163,3 +163,23 @@ def test_get_settings_is_cached(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         assert get_settings() is get_settings()
     finally:
         get_settings.cache_clear()
+
+
+# Throttling and password hashing
+
+
+def test_registrations_per_address_is_stricter_in_production() -> None:
+    assert make_settings().registration_limit == 100
+    assert make_settings(environment="production").registration_limit == 20
+    assert (
+        make_settings(environment="production", registrations_per_address=7).registration_limit == 7
+    )
+
+
+def test_empty_values_in_the_environment_mean_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PASSWORD_HASH_CONCURRENCY", "REGISTRATIONS_PER_ADDRESS", "THROTTLE_ENABLED"):
+        monkeypatch.setenv(name, "")
+    settings = make_settings()
+    assert settings.password_hash_concurrency >= 1
+    assert settings.registrations_per_address is None
+    assert settings.throttle_enabled is True

@@ -1,4 +1,6 @@
+import asyncio
 import string
+import threading
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -15,10 +17,13 @@ from app.core.security import (
     dummy_hash,
     generate_password,
     hash_password,
+    run_password_work,
     verify_password,
 )
+from app.errors import PasswordCheckBusy
 
 SECRET = "unit-test-secret-key-long-enough-for-hs256-0123456789"
+SID = "5" * 32
 
 
 @pytest.fixture
@@ -102,38 +107,42 @@ def test_generated_passwords_differ() -> None:
 def test_access_token_round_trip(token_settings: Settings) -> None:
     issued = datetime.now(UTC).replace(microsecond=0)
     token, claims = create_token(
-        token_settings, SECRET, subject="42", token_type="access", now=issued
+        token_settings, SECRET, subject="42", token_type="access", session_id=SID, now=issued
     )
     assert claims.expires_at == issued + timedelta(minutes=15)
     decoded = decode_token(token_settings, SECRET, token, "access")
     assert decoded == claims
-    assert decoded.family is None
+    assert decoded.session_id == SID
     assert len(decoded.jti) == 32
 
 
-def test_refresh_token_carries_its_family(token_settings: Settings) -> None:
+def test_refresh_token_carries_its_session(token_settings: Settings) -> None:
     issued = datetime.now(UTC).replace(microsecond=0)
     token, claims = create_token(
-        token_settings, SECRET, subject="7", token_type="refresh", family="f" * 32, now=issued
+        token_settings, SECRET, subject="7", token_type="refresh", session_id="f" * 32, now=issued
     )
     assert claims.expires_at == issued + timedelta(days=7)
     decoded = decode_token(token_settings, SECRET, token, "refresh")
-    assert (decoded.subject, decoded.family, decoded.token_type) == ("7", "f" * 32, "refresh")
+    assert (decoded.subject, decoded.session_id, decoded.token_type) == ("7", "f" * 32, "refresh")
 
 
 def test_token_claims(token_settings: Settings) -> None:
-    token, _ = create_token(token_settings, SECRET, subject="42", token_type="access")
+    token, _ = create_token(
+        token_settings, SECRET, subject="42", token_type="access", session_id=SID
+    )
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
     payload = jwt.decode(token, SECRET, algorithms=["HS256"], audience="openbank-api")
     assert payload["iss"] == payload["aud"] == "openbank-api"
     assert payload["typ"] == "access"
     assert payload["sub"] == "42"
-    assert "fam" not in payload
+    assert payload["sid"] == SID
 
 
 def test_each_token_has_its_own_id(token_settings: Settings) -> None:
     ids = {
-        create_token(token_settings, SECRET, subject="1", token_type="access")[1].jti
+        create_token(token_settings, SECRET, subject="1", token_type="access", session_id=SID)[
+            1
+        ].jti
         for _ in range(10)
     }
     assert len(ids) == 10
@@ -143,20 +152,24 @@ def test_each_token_has_its_own_id(token_settings: Settings) -> None:
 def test_token_type_is_checked_both_ways(
     token_settings: Settings, made: str, expected: str
 ) -> None:
-    token, _ = create_token(token_settings, SECRET, subject="1", token_type=made)  # type: ignore[arg-type]
+    token, _ = create_token(token_settings, SECRET, subject="1", token_type=made, session_id=SID)  # type: ignore[arg-type]
     with pytest.raises(TokenError, match=f"expected a {expected} token"):
         decode_token(token_settings, SECRET, token, expected)  # type: ignore[arg-type]
 
 
 def test_expired_token_is_refused(token_settings: Settings) -> None:
     past = datetime.now(UTC) - timedelta(minutes=16)
-    token, _ = create_token(token_settings, SECRET, subject="1", token_type="access", now=past)
+    token, _ = create_token(
+        token_settings, SECRET, subject="1", token_type="access", session_id=SID, now=past
+    )
     with pytest.raises(TokenError, match="expired"):
         decode_token(token_settings, SECRET, token, "access")
 
 
 def test_token_signed_with_another_key_is_refused(token_settings: Settings) -> None:
-    token, _ = create_token(token_settings, "x" * 64, subject="1", token_type="access")
+    token, _ = create_token(
+        token_settings, "x" * 64, subject="1", token_type="access", session_id=SID
+    )
     with pytest.raises(TokenError, match="Signature verification failed"):
         decode_token(token_settings, SECRET, token, "access")
 
@@ -169,7 +182,11 @@ def test_token_from_another_issuer_audience_or_algorithm_is_refused(
     token_settings: Settings, changes: dict[str, str]
 ) -> None:
     token, _ = create_token(
-        token_settings.model_copy(update=changes), SECRET, subject="1", token_type="access"
+        token_settings.model_copy(update=changes),
+        SECRET,
+        subject="1",
+        token_type="access",
+        session_id=SID,
     )
     with pytest.raises(TokenError):
         decode_token(token_settings, SECRET, token, "access")
@@ -179,6 +196,7 @@ def test_unsigned_token_is_refused(token_settings: Settings) -> None:
     now = datetime.now(UTC)
     payload = {
         "sub": "1",
+        "sid": SID,
         "typ": "access",
         "jti": "a" * 32,
         "iat": now,
@@ -191,11 +209,12 @@ def test_unsigned_token_is_refused(token_settings: Settings) -> None:
         decode_token(token_settings, SECRET, token, "access")
 
 
-@pytest.mark.parametrize("missing", ["exp", "iat", "sub", "typ", "jti", "iss", "aud"])
+@pytest.mark.parametrize("missing", ["exp", "iat", "sub", "sid", "typ", "jti", "iss", "aud"])
 def test_every_claim_is_required(token_settings: Settings, missing: str) -> None:
     now = datetime.now(UTC)
     payload = {
         "sub": "1",
+        "sid": SID,
         "typ": "access",
         "jti": "a" * 32,
         "iat": now,
@@ -213,3 +232,41 @@ def test_every_claim_is_required(token_settings: Settings, missing: str) -> None
 def test_malformed_tokens_are_refused(token_settings: Settings, token: str) -> None:
     with pytest.raises(TokenError):
         decode_token(token_settings, SECRET, token, "access")
+
+
+# Bounded password hashing
+
+
+def test_password_work_runs_on_the_hashing_threads(token_settings: Settings) -> None:
+    assert (
+        asyncio.run(run_password_work(token_settings, verify_password, "x", dummy_hash(4))) is False
+    )
+
+
+def test_password_work_that_finds_no_free_slot_in_time_is_busy(token_settings: Settings) -> None:
+    settings = token_settings.model_copy(
+        update={"password_hash_concurrency": 1, "password_hash_queue_seconds": 0.05}
+    )
+    release = threading.Event()
+    started = threading.Event()
+
+    def occupy() -> str:
+        started.set()
+        release.wait(timeout=10)
+        return "done"
+
+    async def scenario() -> tuple[str, PasswordCheckBusy | None]:
+        first = asyncio.ensure_future(run_password_work(settings, occupy))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
+        refused = None
+        try:
+            await run_password_work(settings, lambda: "never runs")
+        except PasswordCheckBusy as exc:
+            refused = exc
+        release.set()
+        return await first, refused
+
+    done, refused = asyncio.run(scenario())
+    assert done == "done"  # the running one finished
+    assert refused is not None  # the queued one gave up its turn
+    assert (refused.status_code, refused.headers) == (503, {"Retry-After": "1"})

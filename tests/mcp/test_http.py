@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from app.services import auth
 from tests.utils.auth import AuthedUser, bearer, create_staff_user, logon, logon_headers
 from tests.utils.db import get_user
 from tests.utils.mcp import BASE_URL, MCP_HEADERS, MCP_URL, McpCaller, initialize_body, leaves
-from tests.utils.tokens import make_token
+from tests.utils.tokens import make_token, session_of
 
 TOOLS = {
     "list_customers",
@@ -79,14 +80,18 @@ def test_tokens_the_rest_api_refuses_are_refused_here_too(
 ) -> None:
     analyst = get_user(engine, "agent.analyst")
     assert analyst is not None
-    subject = str(analyst.id)
+    subject = str(analyst.uid)
+    sid = session_of(app, analyst_headers["Authorization"].removeprefix("Bearer "))
     long_ago = datetime.now(UTC) - timedelta(hours=2)
     refused = {
-        "expired": make_token(app, subject=subject, now=long_ago),
+        "expired": make_token(app, subject=subject, session_id=sid, now=long_ago),
         "refresh token": logon(client, "agent.analyst", "analyst-password-123")["refresh_token"],
-        "other issuer": make_token(app, subject=subject, jwt_issuer="someone-else"),
-        "other key": make_token(app, subject=subject, secret="another-secret-" + "x" * 40),
-        "unknown user": make_token(app, subject="999999"),
+        "other issuer": make_token(app, subject=subject, session_id=sid, jwt_issuer="someone-else"),
+        "other key": make_token(
+            app, subject=subject, session_id=sid, secret="another-secret-" + "x" * 40
+        ),
+        "unknown user": make_token(app, subject=str(uuid.uuid4()), session_id=sid),
+        "unknown session": make_token(app, subject=subject, session_id="f" * 32),
     }
     for name, token in refused.items():
         response = post_mcp(client, bearer(token))

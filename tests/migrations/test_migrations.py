@@ -288,6 +288,67 @@ def test_data_survives_the_upgrade_to_head(empty_url: str, db_engine: Engine, st
     assert_foundation_data_intact(db_engine)
 
 
+REFRESH_TOKEN_0004 = sa.table(
+    "refresh_token",
+    sa.column("jti", sa.String()),
+    sa.column("user_id", sa.Integer()),
+    sa.column("family", sa.String()),
+    sa.column("expires_at", sa.DateTime(timezone=True)),
+    sa.column("used_at", sa.DateTime(timezone=True)),
+    sa.column("revoked_at", sa.DateTime(timezone=True)),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+
+
+def test_users_get_uids_and_refresh_families_become_sessions(db_engine: Engine) -> None:
+    migrate(db_engine, FOUNDATION_REVISION)
+    insert_foundation_data(db_engine)
+    migrate(db_engine, "0004")
+    stamp = CREATED if on_postgres() else CREATED.replace(tzinfo=None)
+    later = datetime(2025, 3, 5, tzinfo=UTC) if on_postgres() else datetime(2025, 3, 5)
+    tokens = [
+        # user 1: a live family of two (one rotated), user 2: a revoked family
+        ("a" * 32, 1, "a" * 32, stamp, None),
+        ("b" * 32, 1, "a" * 32, None, None),
+        ("c" * 32, 2, "c" * 32, None, later),
+    ]
+    with db_engine.begin() as connection:
+        connection.execute(
+            sa.insert(REFRESH_TOKEN_0004),
+            [
+                {
+                    "jti": jti,
+                    "user_id": user_id,
+                    "family": family,
+                    "expires_at": stamp,
+                    "used_at": used,
+                    "revoked_at": revoked,
+                    "created_at": stamp,
+                }
+                for jti, user_id, family, used, revoked in tokens
+            ],
+        )
+
+    upgrade_to_head(db_engine)
+
+    with db_engine.connect() as connection:
+        sessions = connection.execute(
+            text("SELECT id, user_id, revoked_at IS NOT NULL FROM auth_session ORDER BY id")
+        ).all()
+        refresh = connection.execute(
+            text("SELECT jti, session_id FROM refresh_token ORDER BY jti")
+        ).all()
+        uids = connection.execute(text('SELECT uid FROM "user"')).scalars().all()
+    assert [tuple(row) for row in sessions] == [("a" * 32, 1, False), ("c" * 32, 2, True)]
+    assert [tuple(row) for row in refresh] == [
+        ("a" * 32, "a" * 32),
+        ("b" * 32, "a" * 32),
+        ("c" * 32, "c" * 32),
+    ]
+    assert len(uids) == len(set(uids)) == 2
+    assert all(uid is not None for uid in uids)
+
+
 def test_downgrade_to_nothing_and_upgrade_again(db_engine: Engine) -> None:
     upgrade_to_head(db_engine)
     migrate(db_engine, "base", down=True)
@@ -393,8 +454,9 @@ def test_sqlite_table_rebuild_keeps_child_rows(db_engine: Engine) -> None:
 
 @pytest.mark.sqlite_only
 def test_sqlite_migration_breaking_a_foreign_key_is_rolled_back(db_engine: Engine) -> None:
-    upgrade_to_head(db_engine)
+    migrate(db_engine, FOUNDATION_REVISION)
     insert_foundation_data(db_engine)
+    upgrade_to_head(db_engine)
 
     with (
         pytest.raises(RuntimeError, match="break foreign keys"),

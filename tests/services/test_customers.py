@@ -1,3 +1,4 @@
+import asyncio
 import uuid
 from datetime import UTC, date, datetime
 
@@ -9,7 +10,7 @@ from app.errors import CountryNotAllowed, CustomerNotFound, UsernameTaken, Valid
 from app.models.customer import Customer, CustomerRegister
 from app.models.user import User
 from app.services import customers
-from app.services.customers import check_date_of_birth
+from app.services.customers import Registration, check_date_of_birth
 from tests.utils.auth import registration_body
 
 TODAY = date(2026, 3, 15)
@@ -74,14 +75,17 @@ def registration(username: str, **overrides: object) -> CustomerRegister:
     return CustomerRegister(**registration_body(username, **overrides))
 
 
+def register(session: Session, settings: Settings, data: CustomerRegister) -> Registration:
+    return asyncio.run(customers.register(session=session, settings=settings, data=data))
+
+
 def test_register_creates_customer_login_and_account(session: Session, settings: Settings) -> None:
-    result = customers.register(
-        session=session, settings=settings, data=registration("svc.user", password=None)
-    )
+    result = register(session, settings, registration("svc.user", password=None))
     assert result.user.username == "svc.user"
     assert result.user.customer_id == result.customer.id
     assert result.account.customer_id == result.customer.id
     assert result.account.currency == "EUR"
+    assert result.password is not None
     assert len(result.password) == 16
     assert result.user.password_hash != result.password
     assert customers.get(session=session, customer_id=result.customer.id) == result.customer
@@ -89,16 +93,15 @@ def test_register_creates_customer_login_and_account(session: Session, settings:
 
 def test_register_refuses_a_country_not_allowed(session: Session, settings: Settings) -> None:
     with pytest.raises(CountryNotAllowed):
-        customers.register(
-            session=session, settings=settings, data=registration("pierre", country="FR")
-        )
+        register(session, settings, registration("pierre", country="FR"))
     assert session.exec(select(Customer)).all() == []
 
 
 def test_register_is_all_or_nothing(session: Session, settings: Settings) -> None:
-    customers.register(session=session, settings=settings, data=registration("twin"))
+    chosen = register(session, settings, registration("twin"))
+    assert chosen.password is None  # a password the customer chose is never handed back
     with pytest.raises(UsernameTaken):
-        customers.register(session=session, settings=settings, data=registration("TWIN"))
+        register(session, settings, registration("TWIN"))
     session.rollback()
     names = session.exec(select(Customer.name)).all()
     users = session.exec(select(User.username)).all()

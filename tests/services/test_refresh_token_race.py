@@ -3,6 +3,7 @@ and the second presentation counts as reuse, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -42,11 +43,13 @@ def test_a_refresh_token_used_twice_at_once_is_caught(
     app: FastAPI, engine: Engine, customer: AuthedUser, round_: int
 ) -> None:
     with new_session(engine) as session:
-        token = auth.logon(
-            session=session,
-            settings=app.state.settings,
-            username=customer.username,
-            password=DEFAULT_PASSWORD,
+        token = asyncio.run(
+            auth.logon(
+                session=session,
+                settings=app.state.settings,
+                username=customer.username,
+                password=DEFAULT_PASSWORD,
+            )
         ).refresh_token
 
     outcomes = refresh_twice_at_once(app, engine, token)
@@ -55,7 +58,7 @@ def test_a_refresh_token_used_twice_at_once_is_caught(
     refused = [o for o in outcomes if isinstance(o, InvalidToken)]
     assert (len(pairs), len(refused)) == (1, 1), outcomes
     assert "reuse detected" in refused[0].message
-    # The reuse revoked the whole family: the pair that was handed out is dead too.
+    # The reuse revoked the whole session: the pair that was handed out is dead too.
     with new_session(engine) as session, pytest.raises(InvalidToken):
         auth.refresh(
             session=session, settings=app.state.settings, refresh_token=pairs[0].refresh_token

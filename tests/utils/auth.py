@@ -59,10 +59,12 @@ def register_customer(client: TestClient, username: str = "alice", **overrides: 
     response = client.post("/customers/register", json=body)
     assert response.status_code == 201, response.text
     created = response.json()
-    tokens = logon(client, username, created["password"])
+    # A password the customer chose is never echoed; a generated one is shown once.
+    password = created["password"] or body["password"]
+    tokens = logon(client, username, password)
     return AuthedUser(
         username=created["username"],
-        password=created["password"],
+        password=password,
         customer_oid=created["customer_oid"],
         iban=created["account"]["iban"],
         headers={"Authorization": f"Bearer {tokens['access_token']}"},

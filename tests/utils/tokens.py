@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.core.config import Settings
-from app.core.security import TokenType, create_token
+from app.core.security import TokenType, create_token, decode_token
 
 
 def app_settings(app: FastAPI) -> Settings:
@@ -23,7 +23,7 @@ def make_token(
     token_type: TokenType = "access",  # noqa: S107 - a token type, not a password
     now: datetime | None = None,
     secret: str | None = None,
-    family: str | None = None,
+    session_id: str = "0" * 32,
     **setting_overrides: Any,
 ) -> str:
     """A token signed like the app's own, with the app's settings changed by `setting_overrides`
@@ -32,6 +32,13 @@ def make_token(
     key = secret if secret is not None else app_settings(app).secret_key
     assert key is not None
     token, _ = create_token(
-        settings, key, subject=subject, token_type=token_type, family=family, now=now
+        settings, key, subject=subject, token_type=token_type, session_id=session_id, now=now
     )
     return token
+
+
+def session_of(app: FastAPI, access_token: str) -> str:
+    """The session id an access token of the app carries."""
+    settings = app_settings(app)
+    assert settings.secret_key is not None
+    return decode_token(settings, settings.secret_key, access_token, "access").session_id

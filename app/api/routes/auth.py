@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.api.deps import SessionDep, SettingsDep
+from app.api.deps import NO_STORE, ClientAddress, SessionDep, SettingsDep
 from app.schemas.errors import error_responses
 from app.schemas.token import RefreshRequest, TokenResponse
 from app.services import auth
@@ -13,7 +13,8 @@ from app.services import auth
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-def _token_response(pair: auth.TokenPair) -> TokenResponse:
+def _token_response(pair: auth.TokenPair, response: Response) -> TokenResponse:
+    response.headers.update(NO_STORE)
     return TokenResponse(
         access_token=pair.access_token,
         refresh_token=pair.refresh_token,
@@ -24,17 +25,23 @@ def _token_response(pair: auth.TokenPair) -> TokenResponse:
 @router.post(
     "/logon",
     summary="Log on with username and password (OAuth2 password form)",
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 422, 429, 503),
 )
-def logon(
+async def logon(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
+    address: ClientAddress,
+    response: Response,
 ) -> TokenResponse:
-    pair = auth.logon(
-        session=session, settings=settings, username=form.username, password=form.password
+    pair = await auth.logon(
+        session=session,
+        settings=settings,
+        username=form.username,
+        password=form.password,
+        address=address,
     )
-    return _token_response(pair)
+    return _token_response(pair, response)
 
 
 @router.post(
@@ -42,15 +49,17 @@ def logon(
     summary="Exchange a refresh token for a new pair (the old one stops working)",
     responses=error_responses(401, 422),
 )
-def refresh(body: RefreshRequest, session: SessionDep, settings: SettingsDep) -> TokenResponse:
+def refresh(
+    body: RefreshRequest, session: SessionDep, settings: SettingsDep, response: Response
+) -> TokenResponse:
     pair = auth.refresh(session=session, settings=settings, refresh_token=body.refresh_token)
-    return _token_response(pair)
+    return _token_response(pair, response)
 
 
 @router.post(
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Revoke a refresh token and every token rotated from it",
+    summary="End the session of a refresh token: its refresh and access tokens stop working",
     responses=error_responses(401, 422),
 )
 def logout(body: RefreshRequest, session: SessionDep, settings: SettingsDep) -> None:

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
-from app.api.deps import CurrentCustomerId, CurrentUser, SessionDep, SettingsDep
+from app.api.deps import (
+    NO_STORE,
+    ClientAddress,
+    CurrentCustomerId,
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+)
 from app.models.account import AccountPublic
 from app.models.customer import CustomerPublic, CustomerRegister, CustomerRegistered
 from app.schemas.errors import error_responses
@@ -15,12 +22,19 @@ router = APIRouter(prefix="/customers", tags=["customers"])
     "/register",
     status_code=status.HTTP_201_CREATED,
     summary="Register a customer (KYC) with a login and a first checking account",
-    responses=error_responses(403, 409, 422),
+    responses=error_responses(403, 409, 422, 429, 503),
 )
-def register(
-    body: CustomerRegister, session: SessionDep, settings: SettingsDep
+async def register(
+    body: CustomerRegister,
+    session: SessionDep,
+    settings: SettingsDep,
+    address: ClientAddress,
+    response: Response,
 ) -> CustomerRegistered:
-    result = customers.register(session=session, settings=settings, data=body)
+    result = await customers.register(
+        session=session, settings=settings, data=body, address=address
+    )
+    response.headers.update(NO_STORE)
     return CustomerRegistered(
         customer_oid=result.customer.id,
         username=result.user.username,
