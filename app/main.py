@@ -76,6 +76,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level.upper())
+    settings.check_admin_password()
     # Resolve the signing key once (from the environment or the local key file).
     settings = settings.model_copy(update={"secret_key": settings.resolve_secret_key()})
 

@@ -166,6 +166,18 @@ def test_create_app_refuses_production_without_a_secret_key(settings: Settings) 
         create_app(settings.model_copy(update={"environment": "production", "secret_key": None}))
 
 
+def test_create_app_refuses_a_weak_bootstrap_admin_in_production(
+    settings: Settings, make_client: Callable[..., TestClient]
+) -> None:
+    weak = settings.model_copy(
+        update={"environment": "production", "admin_username": "boss", "admin_password": "a"}
+    )
+    with pytest.raises(ConfigError, match="ADMIN_PASSWORD does not follow the password rule"):
+        create_app(weak)
+    client = make_client()  # the same database, started without the weak admin
+    assert count_rows(client.app.state.engine, User) == 0
+
+
 def test_module_app_is_built_on_first_access(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

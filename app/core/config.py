@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.passwords import PASSWORD_RULE, password_problem
+
 MIN_SECRET_BYTES = 32
 
 
@@ -49,6 +51,7 @@ class Settings(BaseSettings):
     bcrypt_rounds: int = Field(default=12, ge=4, le=31)
 
     admin_username: str | None = None
+    # The bootstrap admin's password follows the customers' password rule (checked at start).
     admin_password: str | None = None
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
@@ -143,6 +146,22 @@ class Settings(BaseSettings):
                 f"(at least {MIN_SECRET_BYTES} bytes)."
             )
         return _read_or_create_secret_file(self.secret_key_file)
+
+    def check_admin_password(self) -> None:
+        """Refuse a bootstrap admin password weaker than a customer's, in every environment.
+
+        Checked at start, before anything is created, whether or not the admin exists already.
+        The message never shows the password.
+        """
+        if not self.admin_password:
+            return
+        problem = password_problem(self.admin_password)
+        if problem is not None:
+            raise ConfigError(
+                f"ADMIN_PASSWORD does not follow the password rule ({PASSWORD_RULE}): {problem}. "
+                "Choose another one, e.g. "
+                'python -c "import secrets; print(secrets.token_urlsafe(24))"'
+            )
 
 
 def _read_or_create_secret_file(path: Path) -> str:

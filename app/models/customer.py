@@ -7,6 +7,7 @@ from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import UTCDateTime, utcnow
+from app.core.passwords import PASSWORD_RULE, Password
 from app.models.account import AccountPublic
 
 
@@ -57,10 +58,9 @@ class CustomerRegister(CustomerBase):
         # (through schema_extra) is enforced and shows in the OpenAPI schema.
         schema_extra={"pattern": USERNAME_PATTERN, "examples": ["jane.doe"]},
     )
-    password: str | None = Field(
+    password: Password | None = Field(
         default=None,
-        min_length=12,
-        description="12 to 72 bytes in UTF-8; generated and returned once when absent",
+        description=f"{PASSWORD_RULE}; generated and returned once when absent",
     )
 
     @field_validator("name", "address", "id_document")
@@ -75,13 +75,6 @@ class CustomerRegister(CustomerBase):
     @classmethod
     def _upper(cls, value: str) -> str:
         return value.upper()
-
-    @field_validator("password")
-    @classmethod
-    def _password_bytes(cls, value: str | None) -> str | None:
-        if value is not None and len(value.encode()) > 72:
-            raise ValueError("password must be at most 72 bytes in UTF-8")
-        return value
 
 
 class CustomerRegistered(SQLModel):

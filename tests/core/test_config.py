@@ -86,6 +86,30 @@ def test_short_key_file_raises(tmp_path: Path, contents: str) -> None:
     assert key_file.read_text(encoding="utf-8") == contents  # never overwritten
 
 
+# Bootstrap admin password
+
+
+@pytest.mark.parametrize("environment", ["development", "test", "production"])
+@pytest.mark.parametrize(
+    "password",
+    ["Qz", "eleven-Char", "é" * 37],  # 2 and 11 characters; 74 bytes
+)
+def test_weak_admin_password_stops_the_start(environment: str, password: str) -> None:
+    settings = make_settings(
+        environment=environment, admin_username="boss", admin_password=password
+    )
+    with pytest.raises(ConfigError, match="ADMIN_PASSWORD does not follow the password rule") as e:
+        settings.check_admin_password()
+    assert password not in str(e.value)
+
+
+@pytest.mark.parametrize("password", [None, "", "x" * 12, "é" * 36])  # 36 x 2 bytes = 72
+def test_admin_password_that_follows_the_rule_or_is_unset_starts(password: str | None) -> None:
+    make_settings(
+        environment="production", admin_username="boss", admin_password=password
+    ).check_admin_password()
+
+
 # Database URL
 
 
