@@ -16,6 +16,9 @@ from app.errors import MalformedCursor
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MAX_ID = 2**63  # ids are 64-bit integers in the database
+# The largest OFFSET the databases take (a signed 64-bit integer); a larger one is 422, not a
+# driver overflow.
+MAX_OFFSET = 2**63 - 1
 
 
 def encode_cursor(created_at: datetime, row_id: int) -> str:

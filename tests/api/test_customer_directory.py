@@ -155,11 +155,31 @@ def test_list_customers_filters_by_part_of_the_name(
     assert underscore.headers["X-Total-Count"] == "0"
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 1001}, {"offset": -1}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 1001},
+        {"offset": -1},
+        {"offset": 2**63},  # more than a database OFFSET holds: was a 500
+        {"offset": 10**30},
+    ],
+)
 def test_list_customers_caps_the_page(
     client: TestClient, analyst_headers: dict[str, str], params: dict[str, int]
 ) -> None:
-    assert client.get("/customers", params=params, headers=analyst_headers).status_code == 422
+    response = client.get("/customers", params=params, headers=analyst_headers)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", next(iter(params))]
+
+
+def test_list_customers_at_the_largest_offset_is_an_empty_page(
+    client: TestClient, analyst_headers: dict[str, str], customer: AuthedUser
+) -> None:
+    response = client.get("/customers", params={"offset": 2**63 - 1}, headers=analyst_headers)
+    assert response.status_code == 200
+    assert response.json() == []
+    assert response.headers["X-Total-Count"] == "1"
 
 
 def test_list_customers_is_for_analysts_and_admins(
