@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -151,11 +152,13 @@ def _add_exception_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "Database unavailable, try again later"}, 503)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's own handler echoes the input, which can hold what JSON output cannot:
         # NaN or Infinity (Python's json reads them) or a lone surrogate ("\ud800"). It then
-        # fails to render and the client gets a 500.
-        return JSONResponse({"detail": _json_safe(jsonable_encoder(exc.errors()))}, 422)
+        # fails to render and the client gets a 500. It would also echo secrets.
+        form = request.headers.get("content-type", "").startswith(_FORM_TYPES)
+        errors = [_without_secrets(error, form_body=form) for error in exc.errors()]
+        return JSONResponse({"detail": _json_safe(jsonable_encoder(errors))}, 422)
 
     @app.exception_handler(PoolTimeoutError)
     async def _pool_exhausted(_request: Request, _exc: PoolTimeoutError) -> JSONResponse:
@@ -173,6 +176,48 @@ def _add_exception_handlers(app: FastAPI) -> None:
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error")
         return JSONResponse({"detail": "Internal server error"}, 500)
+
+
+# Field names whose values are never echoed in a validation error: passwords, refresh tokens,
+# API keys, Idempotency-Keys, client secrets and the like.
+_SECRET_NAME = re.compile(
+    r"pass(word|wd|phrase)|secret|key|token|credential|authori[sz]ation|cookie", re.IGNORECASE
+)
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+REDACTED = "[redacted]"
+
+
+def _without_secrets(error: dict[str, Any], *, form_body: bool) -> dict[str, Any]:
+    """A validation error as the client may see it: its location, type and message always, its
+    input only when that cannot be a secret.
+
+    The input is left out for a secret-named field, for any field of a form body (the logon
+    form: username and password), and for a whole body that is a bare string (a token sent
+    without its object). Where the input is an object (a missing field's error shows the whole
+    body), its secret-named members are replaced by "[redacted]".
+    """
+    if "input" not in error:
+        return error
+    loc = tuple(error.get("loc", ()))
+    value = error["input"]
+    if (
+        any(isinstance(part, str) and _SECRET_NAME.search(part) for part in loc)
+        or (form_body and loc[:1] == ("body",))
+        or (len(loc) <= 1 and isinstance(value, str | bytes))
+    ):
+        return {name: item for name, item in error.items() if name != "input"}
+    return {**error, "input": _redact(value)}
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            name: REDACTED if isinstance(name, str) and _SECRET_NAME.search(name) else _redact(item)
+            for name, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_redact(item) for item in value]
+    return value
 
 
 def _json_safe(value: Any) -> Any:

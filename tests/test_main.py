@@ -12,7 +12,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 import app.main as main_module
 from app.core.config import ConfigError, Settings, get_settings
-from app.main import _json_safe, create_app
+from app.main import _json_safe, _without_secrets, create_app
 from app.models.institution import Institution
 from app.models.user import Role, User
 from tests.utils.auth import AuthedUser, bearer, logon
@@ -94,6 +94,46 @@ def test_json_safe_replaces_what_json_cannot_carry() -> None:
         "a": ["nan", "inf", 1.5, "ok?", None, 3]
     }
     assert _json_safe({"\udfff": True}) == {"?": True}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "password",
+        "new_password",
+        "refresh_token",
+        "access_token",
+        "api_key",
+        "X-API-Key",
+        "client_secret",
+        "Authorization",
+        "passphrase",
+        "credentials",
+        "Idempotency-Key",
+    ],
+)
+def test_validation_errors_never_echo_secret_fields(name: str) -> None:
+    error = {"type": "string_too_long", "loc": ("body", name), "msg": "Too long", "input": "s3"}
+    assert _without_secrets(error, form_body=False) == {
+        "type": "string_too_long",
+        "loc": ("body", name),
+        "msg": "Too long",
+    }
+    nested = {"type": "missing", "loc": ("body", "x"), "msg": "Field required"}
+    body = {"outer": [{name: "s3", "name": "Al"}]}
+    assert _without_secrets({**nested, "input": body}, form_body=False)["input"] == {
+        "outer": [{name: "[redacted]", "name": "Al"}]
+    }
+
+
+def test_validation_errors_keep_harmless_input() -> None:
+    error = {"type": "int_parsing", "loc": ("query", "limit"), "msg": "Bad", "input": "ten"}
+    assert _without_secrets(error, form_body=True) == error  # a form rule is for the body only
+    assert _without_secrets({"type": "x", "loc": ("body",), "msg": "m"}, form_body=False) == {
+        "type": "x",
+        "loc": ("body",),
+        "msg": "m",
+    }
 
 
 def test_start_up_is_idempotent(settings: Settings, make_client: Callable[..., TestClient]) -> None:
