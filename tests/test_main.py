@@ -68,7 +68,7 @@ def test_nul_bytes_in_text_are_a_4xx_on_every_database(
             "username": "nul.byte",
         },
     )
-    assert registered.status_code in (201, 422)
+    assert registered.status_code == 422  # a name holds no control characters
     listed = client.get("/customers", params={"name": "a\u0000b"}, headers=admin_headers)
     assert listed.status_code in (200, 422)
     assert client.delete("/admin/currencies/%00EU", headers=admin_headers).status_code == 404

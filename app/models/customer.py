@@ -8,6 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.clock import UTCDateTime, utcnow
 from app.core.passwords import PASSWORD_RULE, Password
+from app.core.text import Name
 from app.models.account import AccountPublic
 
 
@@ -32,7 +33,7 @@ USERNAME_PATTERN = r"^[A-Za-z0-9._-]{3,20}$"
 class CustomerRegister(CustomerBase):
     """What `POST /customers/register` takes. Unknown fields (a role, a balance) are ignored."""
 
-    name: str = Field(min_length=2, max_length=100, schema_extra={"examples": ["Jane Doe"]})
+    name: Name = Field(schema_extra={"examples": ["Jane Doe"]})
     dob: date = Field(
         description="Date of birth; the customer must be 18 or older",
         schema_extra={"examples": ["1990-05-17"]},
@@ -63,7 +64,7 @@ class CustomerRegister(CustomerBase):
         description=f"{PASSWORD_RULE}; generated and returned once when absent",
     )
 
-    @field_validator("name", "address", "id_document")
+    @field_validator("address", "id_document")
     @classmethod
     def _strip(cls, value: str) -> str:
         stripped = value.strip()
@@ -108,20 +109,12 @@ class CustomerPublic(CustomerBase):
 class CustomerCreate(CustomerBase):
     """What `POST /register-customer` (document 002) takes: a name and, optionally, the id."""
 
-    name: str = Field(min_length=2, max_length=100, schema_extra={"examples": ["New Customer"]})
+    name: Name = Field(schema_extra={"examples": ["New Customer"]})
     customer_oid: str | None = Field(
         default=None,
         max_length=64,
         description="A UUID such as 550e8400-e29b-41d4-a716-446655440000; generated when absent",
     )
-
-    @field_validator("name")
-    @classmethod
-    def _strip_name(cls, value: str) -> str:
-        stripped = value.strip()
-        if len(stripped) < 2:
-            raise ValueError("must have at least 2 characters")
-        return stripped
 
 
 class CustomerListItem(CustomerBase):

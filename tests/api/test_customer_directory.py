@@ -33,6 +33,8 @@ MALFORMED = [
     "not-a-uuid",
     "550e8400e29b41d4a716446655440001",
     "550e8400-e29b-41d4-a716-44665544000Z",
+    "550e8400-e29b-41d4-a716-44665544000\u0661",  # an Arabic-Indic 1: uuid.UUID reads it
+    "{550e8400-e29b-41d4a716446655440001}",  # 36 characters that uuid.UUID reads too
 ]
 
 
@@ -97,13 +99,27 @@ def test_register_customer_twice_is_409(client: TestClient, admin_headers: dict[
     assert response.json() == {"detail": f"Customer with CustomerOID '{FIXED_OID}' already exists"}
 
 
-@pytest.mark.parametrize("name", ["J", "  J  ", "", "x" * 101])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "J",
+        "  J  ",
+        "",
+        "x" * 101,
+        "\u0000\u0000\u0000",  # was stored on SQLite
+        "Nul\u0000Byte",
+        "\t\r\n\u000b",
+        "\u200b\u200b\u200b",  # zero-width spaces
+        "\u00a0\u00a0\u3000",
+    ],
+)
 def test_register_customer_rejects_a_bad_name(
-    client: TestClient, admin_headers: dict[str, str], name: str
+    client: TestClient, session: Session, admin_headers: dict[str, str], name: str
 ) -> None:
     response = client.post("/register-customer", json={"name": name}, headers=admin_headers)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "name"]
+    assert session.exec(select(func.count()).select_from(Customer)).one() == 0
 
 
 def test_register_customer_needs_an_admin(

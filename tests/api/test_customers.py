@@ -279,6 +279,19 @@ def test_username_limits_are_inclusive(client: TestClient, username: str) -> Non
     assert response.json()["username"] == username.lower()
 
 
+@pytest.mark.parametrize(
+    "name", ["\u0000\u0000\u0000", "Nul\u0000Byte", "\t\r\n", "\u200b\u200b", "\u3000\u3000"]
+)
+def test_a_name_without_a_visible_character_is_422(
+    client: TestClient, engine: Engine, name: str
+) -> None:
+    response = client.post("/customers/register", json=registration_body("blank", name=name))
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "name"]
+    assert count_rows(engine, Customer) == 0
+
+
 def test_surrounding_spaces_in_name_are_stripped(client: TestClient) -> None:
     response = client.post(
         "/customers/register", json=registration_body("spaced", name="  Jo Doe  ")
