@@ -34,6 +34,7 @@ from app.api.routes import (
 )
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine
+from app.core.headers import SECURITY_HEADERS, SecurityHeadersMiddleware
 from app.core.limits import BodySizeLimitMiddleware
 from app.errors import AppError
 from app.mcp.auth import BankTokenVerifier
@@ -81,18 +82,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Resolve the signing key once (from the environment or the local key file).
     settings = settings.model_copy(update={"secret_key": settings.resolve_secret_key()})
 
-    # Swagger UI and ReDoc are served from the package's own files, not a CDN: the sandbox's
-    # docs work offline and behind firewalls.
-    app = FastAPIOffline(
-        title=settings.project_name,
-        version=settings.version,
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": True},
-    )
+    app = _new_app(settings)
     app.state.settings = settings
     app.state.engine = create_db_engine(settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Added last, so it is the outermost: its headers are on the 413 above as on every other
+    # response (the 500 handler below adds them to the one response sent outside it).
+    app.add_middleware(SecurityHeadersMiddleware)
     _add_exception_handlers(app)
 
     app.include_router(root.router)
@@ -109,6 +105,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.mcp_enabled:
         _add_mcp(app, settings)
     return app
+
+
+def _new_app(settings: Settings) -> FastAPI:
+    options: dict[str, Any] = {
+        "title": settings.project_name,
+        "version": settings.version,
+        "description": DESCRIPTION,
+        "lifespan": lifespan,
+    }
+    if not settings.serves_docs:
+        # No Swagger UI, no ReDoc and no schema: 404 like any unknown path.
+        return FastAPI(docs_url=None, redoc_url=None, openapi_url=None, **options)
+    # Swagger UI and ReDoc are served from the package's own files, not a CDN: the sandbox's
+    # docs work offline and behind firewalls.
+    return FastAPIOffline(swagger_ui_parameters={"persistAuthorization": True}, **options)
 
 
 def _add_mcp(app: FastAPI, settings: Settings) -> None:
@@ -175,7 +186,8 @@ def _add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error")
-        return JSONResponse({"detail": "Internal server error"}, 500)
+        # Sent by Starlette's outermost middleware, outside SecurityHeadersMiddleware.
+        return JSONResponse({"detail": "Internal server error"}, 500, headers=SECURITY_HEADERS)
 
 
 # Field names whose values are never echoed in a validation error: passwords, refresh tokens,

@@ -218,6 +218,41 @@ def test_create_app_refuses_a_weak_bootstrap_admin_in_production(
     assert count_rows(client.app.state.engine, User) == 0
 
 
+DOCS_PATHS = [
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/docs/oauth2-redirect",
+    "/static-offline-docs/swagger-ui.css",
+]
+
+
+def test_docs_are_off_in_production(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(environment="production")
+    for path in DOCS_PATHS:
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.json() == {"detail": "Not Found"}
+        assert response.headers["x-frame-options"] == "DENY"
+    landing = client.get("/").json()
+    assert (landing["docs"], landing["redoc"], landing["health"]) == (None, None, "/health")
+    assert client.get("/health").status_code == 200  # the API itself is there
+
+
+def test_docs_enabled_serves_them_in_production(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(environment="production", docs_enabled=True)
+    for path in DOCS_PATHS:
+        assert client.get(path).status_code == 200, path
+    assert client.get("/").json()["docs"] == "/docs"
+
+
+def test_docs_can_be_turned_off_outside_production(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client(docs_enabled=False)
+    assert [client.get(path).status_code for path in DOCS_PATHS] == [404] * len(DOCS_PATHS)
+
+
 def test_module_app_is_built_on_first_access(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

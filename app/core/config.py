@@ -56,6 +56,10 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
+    # Swagger UI at /docs, ReDoc at /redoc and the schema at /openapi.json. Unset (or empty):
+    # on, except with ENVIRONMENT=production, where they are off unless DOCS_ENABLED=true.
+    docs_enabled: bool | None = None
+
     # Idempotency-Key responses are replayed for at least this long (the API promises 24 hours).
     idempotency_ttl_hours: int = Field(default=24, ge=24)
 
@@ -94,6 +98,11 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
 
+    @field_validator("docs_enabled", mode="before")
+    @classmethod
+    def _empty_means_default(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("default_fx_rates")
     @classmethod
     def _check_fx_pairs(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
@@ -119,6 +128,13 @@ class Settings(BaseSettings):
         if self.db_pool_size + self.db_max_overflow < 2:
             raise ValueError("DB_POOL_SIZE + DB_MAX_OVERFLOW must be at least 2")
         return self
+
+    @property
+    def serves_docs(self) -> bool:
+        """Whether /docs, /redoc and /openapi.json are served."""
+        if self.docs_enabled is None:
+            return self.environment != "production"
+        return self.docs_enabled
 
     @property
     def is_sqlite(self) -> bool:

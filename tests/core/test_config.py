@@ -180,6 +180,43 @@ def test_invalid_values_are_refused(values: dict[str, object]) -> None:
         make_settings(**values)
 
 
+# Docs
+
+
+@pytest.mark.parametrize(
+    ("environment", "docs_enabled", "served"),
+    [
+        ("development", None, True),
+        ("test", None, True),
+        ("production", None, False),
+        ("production", True, True),
+        ("development", False, False),
+    ],
+)
+def test_docs_are_on_outside_production_unless_set(
+    environment: str, docs_enabled: bool | None, served: bool
+) -> None:
+    settings = make_settings(environment=environment, docs_enabled=docs_enabled)
+    assert settings.serves_docs is served
+
+
+@pytest.mark.parametrize(
+    ("raw", "served"), [("true", True), ("false", False), ("1", True), ("", False), (" ", False)]
+)
+def test_docs_enabled_is_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, raw: str, served: bool
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("DOCS_ENABLED", raw)
+    assert make_settings().serves_docs is served  # empty: the default, off in production
+
+
+def test_docs_enabled_must_be_a_boolean(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCS_ENABLED", "sometimes")
+    with pytest.raises(ValueError, match="docs_enabled"):
+        make_settings()
+
+
 def test_get_settings_is_cached(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no .env here
     get_settings.cache_clear()
