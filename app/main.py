@@ -167,7 +167,7 @@ def _add_exception_handlers(app: FastAPI) -> None:
         # FastAPI's own handler echoes the input, which can hold what JSON output cannot:
         # NaN or Infinity (Python's json reads them) or a lone surrogate ("\ud800"). It then
         # fails to render and the client gets a 500. It would also echo secrets.
-        form = request.headers.get("content-type", "").startswith(_FORM_TYPES)
+        form = request.headers.get("content-type", "").lower().startswith(_FORM_TYPES)
         errors = [_without_secrets(error, form_body=form) for error in exc.errors()]
         return JSONResponse({"detail": _json_safe(jsonable_encoder(errors))}, 422)
 

@@ -265,6 +265,16 @@ def test_logon_form_fields_are_not_echoed(client: TestClient) -> None:
     assert "input" not in error
 
 
+def test_a_form_body_in_any_case_is_not_echoed(client: TestClient) -> None:
+    response = client.post(
+        "/auth/logon",
+        content=b"username=u&password=pass-Secret&grant_type=grant-Secret",
+        headers={"content-type": "Application/X-WWW-Form-URLEncoded"},
+    )
+    assert response.status_code == 422
+    assert "Secret" not in response.text
+
+
 def test_a_refused_idempotency_key_is_not_echoed(client: TestClient, customer: AuthedUser) -> None:
     key = "key-Secret-" + "k" * 250
     response = client.post(

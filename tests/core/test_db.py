@@ -290,6 +290,7 @@ def test_create_private_file_leaves_what_exists(tmp_path: Path) -> None:
         ("sqlite://", None),
         ("sqlite:///:memory:", None),
         ("sqlite:///file:bank.db?mode=ro&uri=true", None),
+        ("sqlite:///bank.db?uri=true", None),  # a URI filename: SQLite opens what it names
     ],
 )
 def test_sqlite_file_of_a_url(url: str, expected: Path | None) -> None:
