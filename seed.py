@@ -5,6 +5,9 @@
     uv run python seed.py --customers 1000 --seed 7
     uv run python seed.py --reset               # drop everything and start again
 
+With ENVIRONMENT=production it refuses to run (the demo logins' passwords are published) unless
+given --allow-production.
+
 Always seeded (idempotent: existing ones are skipped): the five sample customers of document 002
 with their fixed CustomerOIDs, institutions, holdings, accounts, transactions, spending and
 derivatives, each with a login (john.doe, jane.smith, robert.johnson, abc.corporation,
@@ -1105,6 +1108,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--reset", action="store_true", help="drop every table, then migrate the empty database"
     )
     parser.add_argument(
+        "--allow-production",
+        action="store_true",
+        help="seed even when ENVIRONMENT=production (the demo logins it creates have the\n"
+        "published passwords below: never on a database others can reach)",
+    )
+    parser.add_argument(
         "--bcrypt-rounds",
         type=int,
         default=None,
@@ -1119,6 +1128,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> SeedReport:
     args = parse_args(argv)
     settings = settings or get_settings()
+    if settings.environment == "production" and not args.allow_production:
+        # Before anything touches the database: its demo staff have published passwords.
+        raise SystemExit(
+            "seed.py refuses to run with ENVIRONMENT=production: it creates demo logins "
+            "(an admin among them) whose passwords are published. Pass --allow-production "
+            "if this database really is a sandbox."
+        )
     rounds = args.bcrypt_rounds or settings.bcrypt_rounds
     engine = create_db_engine(settings)
     report = SeedReport()

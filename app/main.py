@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -34,6 +35,7 @@ from app.api.routes import (
 )
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine
+from app.core.headers import SECURITY_HEADERS, SecurityHeadersMiddleware
 from app.core.limits import BodySizeLimitMiddleware
 from app.errors import AppError
 from app.mcp.auth import BankTokenVerifier
@@ -77,21 +79,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level.upper())
+    settings.check_admin_password()
     # Resolve the signing key once (from the environment or the local key file).
     settings = settings.model_copy(update={"secret_key": settings.resolve_secret_key()})
 
-    # Swagger UI and ReDoc are served from the package's own files, not a CDN: the sandbox's
-    # docs work offline and behind firewalls.
-    app = FastAPIOffline(
-        title=settings.project_name,
-        version=settings.version,
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": True},
-    )
+    app = _new_app(settings)
     app.state.settings = settings
     app.state.engine = create_db_engine(settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Added last, so it is the outermost: its headers are on the 413 above as on every other
+    # response (the 500 handler below adds them to the one response sent outside it).
+    app.add_middleware(SecurityHeadersMiddleware)
     _add_exception_handlers(app)
 
     app.include_router(root.router)
@@ -109,6 +107,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.mcp_enabled:
         _add_mcp(app, settings)
     return app
+
+
+def _new_app(settings: Settings) -> FastAPI:
+    options: dict[str, Any] = {
+        "title": settings.project_name,
+        "version": settings.version,
+        "description": DESCRIPTION,
+        "lifespan": lifespan,
+    }
+    if not settings.serves_docs:
+        # No Swagger UI, no ReDoc and no schema: 404 like any unknown path.
+        return FastAPI(docs_url=None, redoc_url=None, openapi_url=None, **options)
+    # Swagger UI and ReDoc are served from the package's own files, not a CDN: the sandbox's
+    # docs work offline and behind firewalls.
+    return FastAPIOffline(swagger_ui_parameters={"persistAuthorization": True}, **options)
 
 
 def _add_mcp(app: FastAPI, settings: Settings) -> None:
@@ -152,11 +165,13 @@ def _add_exception_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "Database unavailable, try again later"}, 503)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's own handler echoes the input, which can hold what JSON output cannot:
         # NaN or Infinity (Python's json reads them) or a lone surrogate ("\ud800"). It then
-        # fails to render and the client gets a 500.
-        return JSONResponse({"detail": _json_safe(jsonable_encoder(exc.errors()))}, 422)
+        # fails to render and the client gets a 500. It would also echo secrets.
+        form = request.headers.get("content-type", "").lower().startswith(_FORM_TYPES)
+        errors = [_without_secrets(error, form_body=form) for error in exc.errors()]
+        return JSONResponse({"detail": _json_safe(jsonable_encoder(errors))}, 422)
 
     @app.exception_handler(PoolTimeoutError)
     async def _pool_exhausted(_request: Request, _exc: PoolTimeoutError) -> JSONResponse:
@@ -173,7 +188,50 @@ def _add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error")
-        return JSONResponse({"detail": "Internal server error"}, 500)
+        # Sent by Starlette's outermost middleware, outside SecurityHeadersMiddleware.
+        return JSONResponse({"detail": "Internal server error"}, 500, headers=SECURITY_HEADERS)
+
+
+# Field names whose values are never echoed in a validation error: passwords, refresh tokens,
+# API keys, Idempotency-Keys, client secrets and the like.
+_SECRET_NAME = re.compile(
+    r"pass(word|wd|phrase)|secret|key|token|credential|authori[sz]ation|cookie", re.IGNORECASE
+)
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+REDACTED = "[redacted]"
+
+
+def _without_secrets(error: dict[str, Any], *, form_body: bool) -> dict[str, Any]:
+    """A validation error as the client may see it: its location, type and message always, its
+    input only when that cannot be a secret.
+
+    The input is left out for a secret-named field, for any field of a form body (the logon
+    form: username and password), and for a whole body that is a bare string (a token sent
+    without its object). Where the input is an object (a missing field's error shows the whole
+    body), its secret-named members are replaced by "[redacted]".
+    """
+    if "input" not in error:
+        return error
+    loc = tuple(error.get("loc", ()))
+    value = error["input"]
+    if (
+        any(isinstance(part, str) and _SECRET_NAME.search(part) for part in loc)
+        or (form_body and loc[:1] == ("body",))
+        or (len(loc) <= 1 and isinstance(value, str | bytes))
+    ):
+        return {name: item for name, item in error.items() if name != "input"}
+    return {**error, "input": _redact(value)}
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            name: REDACTED if isinstance(name, str) and _SECRET_NAME.search(name) else _redact(item)
+            for name, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_redact(item) for item in value]
+    return value
 
 
 def _json_safe(value: Any) -> Any:

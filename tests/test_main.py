@@ -12,7 +12,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 import app.main as main_module
 from app.core.config import ConfigError, Settings, get_settings
-from app.main import _json_safe, create_app
+from app.main import _json_safe, _without_secrets, create_app
 from app.models.institution import Institution
 from app.models.user import Role, User
 from tests.utils.auth import AuthedUser, bearer, logon
@@ -68,7 +68,7 @@ def test_nul_bytes_in_text_are_a_4xx_on_every_database(
             "username": "nul.byte",
         },
     )
-    assert registered.status_code in (201, 422)
+    assert registered.status_code == 422  # a name holds no control characters
     listed = client.get("/customers", params={"name": "a\u0000b"}, headers=admin_headers)
     assert listed.status_code in (200, 422)
     assert client.delete("/admin/currencies/%00EU", headers=admin_headers).status_code == 404
@@ -94,6 +94,46 @@ def test_json_safe_replaces_what_json_cannot_carry() -> None:
         "a": ["nan", "inf", 1.5, "ok?", None, 3]
     }
     assert _json_safe({"\udfff": True}) == {"?": True}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "password",
+        "new_password",
+        "refresh_token",
+        "access_token",
+        "api_key",
+        "X-API-Key",
+        "client_secret",
+        "Authorization",
+        "passphrase",
+        "credentials",
+        "Idempotency-Key",
+    ],
+)
+def test_validation_errors_never_echo_secret_fields(name: str) -> None:
+    error = {"type": "string_too_long", "loc": ("body", name), "msg": "Too long", "input": "s3"}
+    assert _without_secrets(error, form_body=False) == {
+        "type": "string_too_long",
+        "loc": ("body", name),
+        "msg": "Too long",
+    }
+    nested = {"type": "missing", "loc": ("body", "x"), "msg": "Field required"}
+    body = {"outer": [{name: "s3", "name": "Al"}]}
+    assert _without_secrets({**nested, "input": body}, form_body=False)["input"] == {
+        "outer": [{name: "[redacted]", "name": "Al"}]
+    }
+
+
+def test_validation_errors_keep_harmless_input() -> None:
+    error = {"type": "int_parsing", "loc": ("query", "limit"), "msg": "Bad", "input": "ten"}
+    assert _without_secrets(error, form_body=True) == error  # a form rule is for the body only
+    assert _without_secrets({"type": "x", "loc": ("body",), "msg": "m"}, form_body=False) == {
+        "type": "x",
+        "loc": ("body",),
+        "msg": "m",
+    }
 
 
 def test_start_up_is_idempotent(settings: Settings, make_client: Callable[..., TestClient]) -> None:
@@ -164,6 +204,53 @@ def test_no_bootstrap_admin_unless_both_are_set(
 def test_create_app_refuses_production_without_a_secret_key(settings: Settings) -> None:
     with pytest.raises(ConfigError, match="SECRET_KEY must be set"):
         create_app(settings.model_copy(update={"environment": "production", "secret_key": None}))
+
+
+def test_create_app_refuses_a_weak_bootstrap_admin_in_production(
+    settings: Settings, make_client: Callable[..., TestClient]
+) -> None:
+    weak = settings.model_copy(
+        update={"environment": "production", "admin_username": "boss", "admin_password": "a"}
+    )
+    with pytest.raises(ConfigError, match="ADMIN_PASSWORD does not follow the password rule"):
+        create_app(weak)
+    client = make_client()  # the same database, started without the weak admin
+    assert count_rows(client.app.state.engine, User) == 0
+
+
+DOCS_PATHS = [
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/docs/oauth2-redirect",
+    "/static-offline-docs/swagger-ui.css",
+]
+
+
+def test_docs_are_off_in_production(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(environment="production")
+    for path in DOCS_PATHS:
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.json() == {"detail": "Not Found"}
+        assert response.headers["x-frame-options"] == "DENY"
+    landing = client.get("/").json()
+    assert (landing["docs"], landing["redoc"], landing["health"]) == (None, None, "/health")
+    assert client.get("/health").status_code == 200  # the API itself is there
+
+
+def test_docs_enabled_serves_them_in_production(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(environment="production", docs_enabled=True)
+    for path in DOCS_PATHS:
+        assert client.get(path).status_code == 200, path
+    assert client.get("/").json()["docs"] == "/docs"
+
+
+def test_docs_can_be_turned_off_outside_production(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client(docs_enabled=False)
+    assert [client.get(path).status_code for path in DOCS_PATHS] == [404] * len(DOCS_PATHS)
 
 
 def test_module_app_is_built_on_first_access(

@@ -70,6 +70,27 @@ def test_the_same_seed_gives_the_same_bytes(tmp_path: Path) -> None:
     assert dumped["customer"] != dump(other)["customer"]
 
 
+def test_seed_refuses_production_without_the_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "production.db"
+    production = settings_for(path).model_copy(update={"environment": "production"})
+    with pytest.raises(SystemExit) as exit_info:
+        seed.main(["--bcrypt-rounds", "4", "--customers", "0"], settings=production)
+    assert "refuses to run with ENVIRONMENT=production" in str(exit_info.value.code)
+    assert "--allow-production" in str(exit_info.value.code)
+    assert not path.exists()  # nothing was touched
+    assert "demo-admin-password" not in capsys.readouterr().out
+
+
+def test_seed_runs_in_production_when_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "allowed.db"
+    production = settings_for(path).model_copy(update={"environment": "production"})
+    args = ["--bcrypt-rounds", "4", "--customers", "0", "--allow-production"]
+    report = seed.main(args, settings=production)
+    assert report.document_customers_created == 5
+
+
 def test_seeding_again_duplicates_nothing(seeded: Path) -> None:
     before = dump(seeded)
     report = run_seed(seeded, "--customers", "4", "--seed", "7")

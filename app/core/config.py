@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.passwords import PASSWORD_RULE, password_problem
+
 MIN_SECRET_BYTES = 32
 
 
@@ -68,9 +70,14 @@ class Settings(BaseSettings):
     registrations_per_address: int | None = Field(default=None, ge=1)
 
     admin_username: str | None = None
+    # The bootstrap admin's password follows the customers' password rule (checked at start).
     admin_password: str | None = None
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    # Swagger UI at /docs, ReDoc at /redoc and the schema at /openapi.json. Unset (or empty):
+    # on, except with ENVIRONMENT=production, where they are off unless DOCS_ENABLED=true.
+    docs_enabled: bool | None = None
 
     # Idempotency-Key responses are replayed for at least this long (the API promises 24 hours).
     idempotency_ttl_hours: int = Field(default=24, ge=24)
@@ -110,6 +117,11 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
 
+    @field_validator("docs_enabled", mode="before")
+    @classmethod
+    def _empty_means_default(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("default_fx_rates")
     @classmethod
     def _check_fx_pairs(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
@@ -143,6 +155,13 @@ class Settings(BaseSettings):
         return 20 if self.environment == "production" else 100
 
     @property
+    def serves_docs(self) -> bool:
+        """Whether /docs, /redoc and /openapi.json are served."""
+        if self.docs_enabled is None:
+            return self.environment != "production"
+        return self.docs_enabled
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -168,6 +187,22 @@ class Settings(BaseSettings):
                 f"(at least {MIN_SECRET_BYTES} bytes)."
             )
         return _read_or_create_secret_file(self.secret_key_file)
+
+    def check_admin_password(self) -> None:
+        """Refuse a bootstrap admin password weaker than a customer's, in every environment.
+
+        Checked at start, before anything is created, whether or not the admin exists already.
+        The message never shows the password.
+        """
+        if not self.admin_password:
+            return
+        problem = password_problem(self.admin_password)
+        if problem is not None:
+            raise ConfigError(
+                f"ADMIN_PASSWORD does not follow the password rule ({PASSWORD_RULE}): {problem}. "
+                "Choose another one, e.g. "
+                'python -c "import secrets; print(secrets.token_urlsafe(24))"'
+            )
 
 
 def _read_or_create_secret_file(path: Path) -> str:

@@ -13,17 +13,20 @@ and a transaction the server aborts as a serialization failure or deadlock can b
 from __future__ import annotations
 
 import logging
+import os
 import random
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -40,6 +43,8 @@ SQLITE_BEGIN_OPTION = "openbank_sqlite_begin"
 # SQLSTATEs after which the whole transaction may simply be run again (PostgreSQL).
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 
+PRIVATE_FILE_MODE = 0o600
+
 
 def create_db_engine(settings: Settings) -> Engine:
     url = settings.database_url
@@ -52,8 +57,65 @@ def create_db_engine(settings: Settings) -> Engine:
         pool: dict[str, Any] = {"poolclass": StaticPool} if in_memory else _pool_options(settings)
         engine = create_engine(url, connect_args=connect_args, **pool)
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms, wal=not in_memory)
+        path = sqlite_file(url)
+        if path is not None:
+            _keep_file_private(engine, path)
         return engine
     return create_engine(url, pool_pre_ping=True, **_pool_options(settings))
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None in memory or for a `file:` URI."""
+    parsed = make_url(url)
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    if str(parsed.query.get("uri", "")).lower() in ("true", "1"):
+        return None
+    return Path(database)
+
+
+def create_private_file(path: Path) -> bool:
+    """Create `path`, empty, with mode 0600 (less the umask), if there is no such file yet.
+
+    An empty file is a valid SQLite database, and SQLite creates the database's -wal and -shm
+    files with the database file's own permissions: so all three stay readable by their owner
+    only, like the key file. An existing file is left as it is (the operator chose its mode).
+    Whether it was created here.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except (FileExistsError, FileNotFoundError):  # there already, or no such directory
+        return False  # (SQLite then opens it, or reports the missing directory itself)
+    os.close(fd)
+    return True
+
+
+def _keep_file_private(engine: Engine, path: Path) -> None:
+    """Before each new connection: create the database file privately if it is not there yet;
+    once per engine, warn when an existing file can be read by other users."""
+    checked = False
+
+    @event.listens_for(engine, "do_connect")
+    def _before_connect(*_args: Any) -> None:
+        nonlocal checked
+        created = create_private_file(path)
+        if not checked:
+            checked = True
+            if not created:
+                _warn_if_shared(path)
+
+
+def _warn_if_shared(path: Path) -> None:
+    with suppress(OSError):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            logger.warning(
+                "the database file %s can be read by other users (mode %o): chmod 600 it "
+                "(and its -wal and -shm files)",
+                path,
+                mode,
+            )
 
 
 def _pool_options(settings: Settings) -> dict[str, Any]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 from sqlalchemy import BigInteger
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -96,8 +97,56 @@ PriceOut = Annotated[
     Decimal, PlainSerializer(_price_str, return_type=str, when_used="always"), _STRING_SCHEMA
 ]
 
-# Input type for amounts that move money: > 0, at most two decimals.
+
+def decimal_text_pattern(places: int) -> str:
+    """A decimal in plain ASCII digits with at most `places` decimals: "25", "25.5", "25.50".
+
+    Python's `Decimal` reads far more (digits of other scripts, "1_000", " 5 ", "5.", ".5",
+    "1E-2"); an amount that moves money is taken only in the one form everybody writes the
+    same way.
+    """
+    return rf"^[0-9]+(\.[0-9]{{1,{places}}})?$"
+
+
+def _decimal_text(places: int) -> BeforeValidator:
+    pattern = re.compile(decimal_text_pattern(places).strip("^$"))
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and not pattern.fullmatch(value):
+            raise ValueError(
+                f"must be a decimal number in ASCII digits with at most {places} decimals, "
+                'such as "25.00" (no sign, spaces, exponent or digit separators)'
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
+def _positive_decimal_schema(places: int, example: str) -> WithJsonSchema:
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0},
+                {"type": "string", "pattern": decimal_text_pattern(places)},
+            ],
+            "examples": [example],
+        },
+        mode="validation",
+    )
+
+
+# Input type for amounts that move money: > 0, at most two decimals; a JSON number, or a string
+# of ASCII digits with at most two decimals ("25", "25.5", "25.50").
 PositiveAmount = Annotated[
     Decimal,
-    Field(gt=0, max_digits=15, decimal_places=MONEY_SCALE, examples=["25.00"]),
+    _decimal_text(MONEY_SCALE),
+    Field(gt=0, max_digits=15, decimal_places=MONEY_SCALE),
+    _positive_decimal_schema(MONEY_SCALE, "25.00"),
+]
+# Input type for FX rates and unit prices: > 0, at most eight decimals, in the same forms.
+PositiveRate = Annotated[
+    Decimal,
+    _decimal_text(QUANTITY_SCALE),
+    Field(gt=0, max_digits=20, decimal_places=QUANTITY_SCALE),
+    _positive_decimal_schema(QUANTITY_SCALE, "1.0850"),
 ]

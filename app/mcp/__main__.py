@@ -20,6 +20,7 @@ from app.services import startup
 def main(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
+    settings.check_admin_password()
     engine = create_db_engine(settings)
     try:
         startup.prepare_database(engine=engine, settings=settings)

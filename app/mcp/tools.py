@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from app.core.config import Settings
 from app.core.db import new_session
-from app.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from app.core.pagination import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE
 from app.errors import AppError
 from app.models.customer import CustomerExists, CustomerListItem
 from app.models.posting import PostingPublic
@@ -118,7 +118,9 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
         limit: Annotated[
             int, Field(ge=1, le=MAX_CUSTOMERS_PAGE, description="Customers per page")
         ] = 100,
-        offset: Annotated[int, Field(ge=0, description="How many matching customers to skip")] = 0,
+        offset: Annotated[
+            int, Field(ge=0, le=MAX_OFFSET, description="How many matching customers to skip")
+        ] = 0,
         name_contains: Annotated[
             str | None,
             Field(max_length=100, description="Only customers whose name contains this (any case)"),

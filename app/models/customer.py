@@ -7,6 +7,8 @@ from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import UTCDateTime, utcnow
+from app.core.passwords import PASSWORD_RULE, Password
+from app.core.text import Name
 from app.models.account import AccountPublic
 
 
@@ -31,7 +33,7 @@ USERNAME_PATTERN = r"^[A-Za-z0-9._-]{3,20}$"
 class CustomerRegister(CustomerBase):
     """What `POST /customers/register` takes. Unknown fields (a role, a balance) are ignored."""
 
-    name: str = Field(min_length=2, max_length=100, schema_extra={"examples": ["Jane Doe"]})
+    name: Name = Field(schema_extra={"examples": ["Jane Doe"]})
     dob: date = Field(
         description="Date of birth; the customer must be 18 or older",
         schema_extra={"examples": ["1990-05-17"]},
@@ -57,13 +59,12 @@ class CustomerRegister(CustomerBase):
         # (through schema_extra) is enforced and shows in the OpenAPI schema.
         schema_extra={"pattern": USERNAME_PATTERN, "examples": ["jane.doe"]},
     )
-    password: str | None = Field(
+    password: Password | None = Field(
         default=None,
-        min_length=12,
-        description="12 to 72 bytes in UTF-8; generated and returned once when absent",
+        description=f"{PASSWORD_RULE}; generated and returned once when absent",
     )
 
-    @field_validator("name", "address", "id_document")
+    @field_validator("address", "id_document")
     @classmethod
     def _strip(cls, value: str) -> str:
         stripped = value.strip()
@@ -75,13 +76,6 @@ class CustomerRegister(CustomerBase):
     @classmethod
     def _upper(cls, value: str) -> str:
         return value.upper()
-
-    @field_validator("password")
-    @classmethod
-    def _password_bytes(cls, value: str | None) -> str | None:
-        if value is not None and len(value.encode()) > 72:
-            raise ValueError("password must be at most 72 bytes in UTF-8")
-        return value
 
 
 class CustomerRegistered(SQLModel):
@@ -119,20 +113,12 @@ class CustomerPublic(CustomerBase):
 class CustomerCreate(CustomerBase):
     """What `POST /register-customer` (document 002) takes: a name and, optionally, the id."""
 
-    name: str = Field(min_length=2, max_length=100, schema_extra={"examples": ["New Customer"]})
+    name: Name = Field(schema_extra={"examples": ["New Customer"]})
     customer_oid: str | None = Field(
         default=None,
         max_length=64,
         description="A UUID such as 550e8400-e29b-41d4-a716-446655440000; generated when absent",
     )
-
-    @field_validator("name")
-    @classmethod
-    def _strip_name(cls, value: str) -> str:
-        stripped = value.strip()
-        if len(stripped) < 2:
-            raise ValueError("must have at least 2 characters")
-        return stripped
 
 
 class CustomerListItem(CustomerBase):

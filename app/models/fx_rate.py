@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import UTCDateTime, utcnow
-from app.core.money import QUANTITY_SCALE, PriceOut, price_column
+from app.core.money import PositiveRate, PriceOut, price_column
 
 
 class FxRateBase(SQLModel):
@@ -35,12 +35,8 @@ class FxRate(FxRateBase, table=True):
 
 
 class FxRateUpdate(SQLModel):
-    rate: Decimal = Field(
-        gt=0,
-        max_digits=20,
-        decimal_places=QUANTITY_SCALE,
-        description="Units of the quote currency per unit of the base currency",
-        schema_extra={"examples": ["1.0850"]},
+    rate: PositiveRate = Field(
+        description="Units of the quote currency per unit of the base currency"
     )
 
 

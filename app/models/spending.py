@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.money import MONEY_SCALE, MoneyOut, money_column
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # ASCII digits (\d would take any script's)
 
 
 class SpendingBase(SQLModel):

@@ -15,6 +15,6 @@ class HealthResponse(BaseModel):
 class Landing(BaseModel):
     message: str
     version: str
-    docs: str
-    redoc: str
+    docs: str | None
+    redoc: str | None
     health: str

@@ -3,6 +3,7 @@ customer directory of document 002 (list, create by name, exists, delete with ev
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -29,7 +30,9 @@ from app.models.user import Role, User
 from app.services import accounts, ledger, reference, throttle, users
 
 MINIMUM_AGE = 18
-CANONICAL_UUID_LENGTH = 36
+CANONICAL_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 EARLIEST_BIRTH_YEAR = 1900
 FIRST_ACCOUNT_CURRENCY = "EUR"
 
@@ -123,14 +126,15 @@ def get(*, session: Session, customer_id: uuid.UUID) -> Customer:
 
 
 def parse_customer_oid(value: str) -> uuid.UUID:
-    """A CustomerOID in the canonical 8-4-4-4-12 form (any case); 400 for anything else."""
+    """A CustomerOID in the canonical 8-4-4-4-12 form (any case); 400 for anything else.
+
+    Checked against the form itself: `uuid.UUID` also takes braces, a "urn:uuid:" prefix and
+    digits of other scripts (Arabic-Indic ones, say).
+    """
     text = value.strip()
-    if len(text) != CANONICAL_UUID_LENGTH:
+    if not CANONICAL_UUID.fullmatch(text):
         raise InvalidCustomerOid()
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise InvalidCustomerOid() from None
+    return uuid.UUID(text)
 
 
 @dataclass(frozen=True)

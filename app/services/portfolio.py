@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from app.core.pagination import encode_cursor, older_than
+from app.core.periods import utc_period
 from app.errors import CustomerNotFound, ValidationFailed
 from app.models.account import Account, BankAccountPublic
 from app.models.asset import Asset, AssetPublic
@@ -93,16 +94,15 @@ def list_transactions(
     category: str | None = None,
 ) -> TransactionPage:
     """One page of transactions, newest first, optionally filtered; `before` continues a page."""
-    if date_from and date_to and date_from > date_to:
-        raise ValidationFailed("'from' must not be after 'to'")
+    period = utc_period(date_from, date_to)
     occurred = col(PortfolioTransaction.occurred_at)
     conditions: list[Any] = []
     if before:
         conditions.append(older_than(occurred, col(PortfolioTransaction.id), before))
-    if date_from:
-        conditions.append(occurred >= datetime.combine(date_from, time.min, UTC))
-    if date_to:
-        conditions.append(occurred < datetime.combine(date_to + timedelta(days=1), time.min, UTC))
+    if period.since is not None:
+        conditions.append(occurred >= period.since)
+    if period.until is not None:
+        conditions.append(occurred < period.until)
     if transaction_type:
         conditions.append(col(PortfolioTransaction.transaction_type) == transaction_type)
     if category:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -14,7 +13,7 @@ from sqlmodel.sql.expression import Select
 
 from app.core.db import new_session
 from app.core.pagination import decode_cursor, encode_cursor, older_than
-from app.errors import InvalidPeriod
+from app.core.periods import ANY_TIME, Period
 from app.models.journal_entry import JournalEntry
 from app.models.posting import Posting, PostingPublic
 from app.schemas.pagination import Page
@@ -25,59 +24,16 @@ CSV_COLUMNS = list(PostingPublic.model_fields)
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def period(start: str | None, end: str | None) -> tuple[datetime | None, datetime | None]:
-    """The half-open UTC interval `[since, until)` for the `from` and `to` filters.
-
-    Each is a date (`2026-03-01`) or a date and time (`2026-03-01T12:00:00Z`). Both ends are
-    inclusive for the caller: a date `to` means up to the end of that day. Times without a zone
-    are taken as UTC.
-    """
-    first = _bound(start, "from")
-    last = _bound(end, "to")
-    try:
-        since = _moment(first) if first is not None else None
-        until = _moment(last) if last is not None else None
-    except OverflowError as exc:
-        raise InvalidPeriod("'from' or 'to' is out of range") from exc
-    if until is not None:
-        step = timedelta(microseconds=1) if isinstance(last, datetime) else timedelta(days=1)
-        # The very end of the calendar: no upper bound.
-        until = until + step if until <= datetime.max.replace(tzinfo=UTC) - step else None
-    if since is not None and until is not None and since >= until:
-        raise InvalidPeriod()
-    return since, until
-
-
-def _bound(value: str | None, name: str) -> date | datetime | None:
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidPeriod(
-            f"'{name}' must be a date (2026-03-01) or a date and time (2026-03-01T12:00:00Z)"
-        ) from exc
-
-
-def _moment(value: date | datetime) -> datetime:
-    if not isinstance(value, datetime):
-        return datetime.combine(value, time.min, tzinfo=UTC)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _lines(
-    account_id: int, since: datetime | None, until: datetime | None, before: str | None
-) -> Select[Posting, str, str]:
+def _lines(account_id: int, period: Period, before: str | None) -> Select[Posting, str, str]:
     statement = (
         select(Posting, JournalEntry.kind, JournalEntry.description)
         .join(JournalEntry, col(JournalEntry.id) == col(Posting.journal_entry_id))
         .where(col(Posting.account_id) == account_id)
     )
-    if since is not None:
-        statement = statement.where(col(Posting.created_at) >= since)
-    if until is not None:
-        statement = statement.where(col(Posting.created_at) < until)
+    if period.since is not None:
+        statement = statement.where(col(Posting.created_at) >= period.since)
+    if period.until is not None:
+        statement = statement.where(col(Posting.created_at) < period.until)
     if before:
         statement = statement.where(older_than(col(Posting.created_at), col(Posting.id), before))
     return statement.order_by(col(Posting.created_at).desc(), col(Posting.id).desc())
@@ -97,10 +53,9 @@ def page(
     account_id: int,
     limit: int,
     before: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    period: Period = ANY_TIME,
 ) -> Page[PostingPublic]:
-    rows = session.exec(_lines(account_id, since, until, before).limit(limit + 1)).all()
+    rows = session.exec(_lines(account_id, period, before).limit(limit + 1)).all()
     lines = [_line(row) for row in rows[:limit]]
     last = lines[-1] if len(rows) > limit else None
     return Page[PostingPublic](
@@ -113,8 +68,7 @@ def csv_stream(
     engine: Engine,
     account_id: int,
     before: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    period: Period = ANY_TIME,
 ) -> Iterator[str]:
     """Every line in the window as CSV (header first), read in keyset batches.
 
@@ -123,15 +77,11 @@ def csv_stream(
     """
     if before:
         decode_cursor(before)  # a malformed cursor is a 400 before anything is streamed
-    return _csv_batches(engine, account_id, before, since, until)
+    return _csv_batches(engine, account_id, before, period)
 
 
 def _csv_batches(
-    engine: Engine,
-    account_id: int,
-    before: str | None,
-    since: datetime | None,
-    until: datetime | None,
+    engine: Engine, account_id: int, before: str | None, period: Period
 ) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -140,7 +90,7 @@ def _csv_batches(
     cursor = before
     while True:
         with new_session(engine) as session:
-            rows = session.exec(_lines(account_id, since, until, cursor).limit(CSV_BATCH)).all()
+            rows = session.exec(_lines(account_id, period, cursor).limit(CSV_BATCH)).all()
         lines = [_line(row) for row in rows]
         for line in lines:
             writer.writerow(_csv_cells(line))

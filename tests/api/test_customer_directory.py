@@ -33,6 +33,8 @@ MALFORMED = [
     "not-a-uuid",
     "550e8400e29b41d4a716446655440001",
     "550e8400-e29b-41d4-a716-44665544000Z",
+    "550e8400-e29b-41d4-a716-44665544000\u0661",  # an Arabic-Indic 1: uuid.UUID reads it
+    "{550e8400-e29b-41d4a716446655440001}",  # 36 characters that uuid.UUID reads too
 ]
 
 
@@ -97,13 +99,27 @@ def test_register_customer_twice_is_409(client: TestClient, admin_headers: dict[
     assert response.json() == {"detail": f"Customer with CustomerOID '{FIXED_OID}' already exists"}
 
 
-@pytest.mark.parametrize("name", ["J", "  J  ", "", "x" * 101])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "J",
+        "  J  ",
+        "",
+        "x" * 101,
+        "\u0000\u0000\u0000",  # was stored on SQLite
+        "Nul\u0000Byte",
+        "\t\r\n\u000b",
+        "\u200b\u200b\u200b",  # zero-width spaces
+        "\u00a0\u00a0\u3000",
+    ],
+)
 def test_register_customer_rejects_a_bad_name(
-    client: TestClient, admin_headers: dict[str, str], name: str
+    client: TestClient, session: Session, admin_headers: dict[str, str], name: str
 ) -> None:
     response = client.post("/register-customer", json={"name": name}, headers=admin_headers)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "name"]
+    assert session.exec(select(func.count()).select_from(Customer)).one() == 0
 
 
 def test_register_customer_needs_an_admin(
@@ -155,11 +171,31 @@ def test_list_customers_filters_by_part_of_the_name(
     assert underscore.headers["X-Total-Count"] == "0"
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 1001}, {"offset": -1}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 1001},
+        {"offset": -1},
+        {"offset": 2**63},  # more than a database OFFSET holds: was a 500
+        {"offset": 10**30},
+    ],
+)
 def test_list_customers_caps_the_page(
     client: TestClient, analyst_headers: dict[str, str], params: dict[str, int]
 ) -> None:
-    assert client.get("/customers", params=params, headers=analyst_headers).status_code == 422
+    response = client.get("/customers", params=params, headers=analyst_headers)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", next(iter(params))]
+
+
+def test_list_customers_at_the_largest_offset_is_an_empty_page(
+    client: TestClient, analyst_headers: dict[str, str], customer: AuthedUser
+) -> None:
+    response = client.get("/customers", params={"offset": 2**63 - 1}, headers=analyst_headers)
+    assert response.status_code == 200
+    assert response.json() == []
+    assert response.headers["X-Total-Count"] == "1"
 
 
 def test_list_customers_is_for_analysts_and_admins(

@@ -252,8 +252,9 @@ def test_missing_required_field_is_422(client: TestClient, field: str) -> None:
     del body[field]
     response = client.post("/customers/register", json=body)
     assert response.status_code == 422
+    echoed = {**body, "password": "[redacted]"}  # a secret is never echoed
     assert response.json()["detail"] == [
-        {"type": "missing", "loc": ["body", field], "msg": "Field required", "input": body}
+        {"type": "missing", "loc": ["body", field], "msg": "Field required", "input": echoed}
     ]
 
 
@@ -279,6 +280,19 @@ def test_username_limits_are_inclusive(client: TestClient, username: str) -> Non
     response = client.post("/customers/register", json=registration_body(username))
     assert response.status_code == 201
     assert response.json()["username"] == username.lower()
+
+
+@pytest.mark.parametrize(
+    "name", ["\u0000\u0000\u0000", "Nul\u0000Byte", "\t\r\n", "\u200b\u200b", "\u3000\u3000"]
+)
+def test_a_name_without_a_visible_character_is_422(
+    client: TestClient, engine: Engine, name: str
+) -> None:
+    response = client.post("/customers/register", json=registration_body("blank", name=name))
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "name"]
+    assert count_rows(engine, Customer) == 0
 
 
 def test_surrounding_spaces_in_name_are_stripped(client: TestClient) -> None:

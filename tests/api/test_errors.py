@@ -193,7 +193,10 @@ def test_lone_surrogates_in_json_strings_are_422_not_500(client: TestClient, fie
     assert response.status_code == 422
     error = response.json()["detail"][0]
     assert error["loc"] == ["body", field]
-    assert error["input"] == "Ab?cdefghijklmnop"
+    if field == "password":  # a secret is never echoed
+        assert "input" not in error
+    else:
+        assert error["input"] == "Ab?cdefghijklmnop"
 
 
 def test_lone_surrogate_in_a_refresh_token_is_422(client: TestClient) -> None:
@@ -202,6 +205,92 @@ def test_lone_surrogate_in_a_refresh_token_is_422(client: TestClient) -> None:
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "refresh_token"]
+
+
+# Secrets are never echoed in validation errors
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("Secret-1234", "String should have at least 12 characters"),
+        ("Secret-" + "é" * 33, "Value error, password must be at most 72 bytes in UTF-8"),
+    ],
+)
+def test_a_refused_password_is_not_echoed(client: TestClient, password: str, message: str) -> None:
+    response = client.post("/customers/register", json=registration_body(password=password))
+    assert response.status_code == 422
+    assert "Secret" not in response.text
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "password"]
+    assert error["msg"] == message
+    assert "input" not in error
+
+
+def test_a_body_echoed_for_a_missing_field_has_its_secrets_redacted(client: TestClient) -> None:
+    body = {"name": "Al", "password": "correct-horse-Secret", "refresh_token": "tok-Secret"}
+    response = client.post("/customers/register", json=body)
+    assert response.status_code == 422
+    assert "Secret" not in response.text
+    missing = [e for e in response.json()["detail"] if e["type"] == "missing"]
+    assert {tuple(e["loc"]) for e in missing} >= {("body", "dob"), ("body", "username")}
+    for error in missing:  # the location, the message and the harmless fields stay
+        assert error["msg"] == "Field required"
+        assert error["input"] == {
+            "name": "Al",
+            "password": "[redacted]",
+            "refresh_token": "[redacted]",
+        }
+
+
+@pytest.mark.parametrize(
+    "body", [{"refresh_token": "tok-Secret-" + "x" * 4096}, {"refresh_token": 42}, "tok-Secret"]
+)
+def test_a_refused_refresh_token_is_not_echoed(client: TestClient, body: Any) -> None:
+    for path in ("/auth/refresh", "/auth/logout"):
+        response = client.post(path, json=body)
+        assert response.status_code == 422
+        assert "Secret" not in response.text
+        assert all("input" not in error for error in response.json()["detail"])
+
+
+def test_logon_form_fields_are_not_echoed(client: TestClient) -> None:
+    form = {"username": "user-Secret", "password": "pass-Secret", "grant_type": "grant-Secret"}
+    response = client.post("/auth/logon", data=form)
+    assert response.status_code == 422
+    assert "Secret" not in response.text
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "grant_type"]
+    assert error["msg"] == "String should match pattern '^password$'"
+    assert "input" not in error
+
+
+def test_a_form_body_in_any_case_is_not_echoed(client: TestClient) -> None:
+    response = client.post(
+        "/auth/logon",
+        content=b"username=u&password=pass-Secret&grant_type=grant-Secret",
+        headers={"content-type": "Application/X-WWW-Form-URLEncoded"},
+    )
+    assert response.status_code == 422
+    assert "Secret" not in response.text
+
+
+def test_a_refused_idempotency_key_is_not_echoed(client: TestClient, customer: AuthedUser) -> None:
+    key = "key-Secret-" + "k" * 250
+    response = client.post(
+        "/transfers", json={}, headers={**customer.headers, "Idempotency-Key": key}
+    )
+    assert response.status_code == 422
+    assert "Secret" not in response.text
+    errors = response.json()["detail"]
+    assert ["header", "Idempotency-Key"] in [error["loc"] for error in errors]
+
+
+def test_harmless_input_is_still_echoed(client: TestClient) -> None:
+    response = client.post("/customers/register", json=registration_body("x"))
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert (error["loc"], error["input"]) == (["body", "username"], "x")
 
 
 def test_unknown_route_is_404_json(client: TestClient) -> None:

@@ -154,6 +154,42 @@ def test_amount_must_be_positive_with_two_decimals_at_most(
     assert response.json()["detail"][0]["loc"] == ["body", "amount"]
 
 
+@pytest.mark.parametrize(
+    "amount", ["\u0661\u0660", "1_000", " 5 ", "5.", ".5", "1E-2", "+5", "10.00\n"]
+)
+def test_amount_strings_are_plain_ascii_digits(
+    client: TestClient,
+    engine: Engine,
+    customer: AuthedUser,
+    admin_headers: dict[str, str],
+    amount: str,
+) -> None:
+    for action in ("deposit", "withdraw"):
+        response = client.post(
+            f"/admin/accounts/{customer.iban}/{action}",
+            json={"amount": amount},
+            headers=admin_headers,
+        )
+        assert response.status_code == 422
+        (error,) = response.json()["detail"]
+        assert error["loc"] == ["body", "amount"]
+        assert "ASCII digits with at most 2 decimals" in error["msg"]
+    assert assert_ledger_consistent(engine).entries_by_kind == {}
+
+
+def test_amounts_as_json_numbers_are_accepted(
+    client: TestClient, customer: AuthedUser, admin_headers: dict[str, str]
+) -> None:
+    for amount in (10, 0.5, 1e-2):
+        response = client.post(
+            f"/admin/accounts/{customer.iban}/deposit",
+            json={"amount": amount},
+            headers=admin_headers,
+        )
+        assert response.status_code == 201, response.text
+    assert balance_of(client, customer.headers, customer.iban) == "10.51"
+
+
 def test_description_is_limited(
     client: TestClient, customer: AuthedUser, admin_headers: dict[str, str]
 ) -> None:

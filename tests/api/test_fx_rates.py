@@ -54,6 +54,11 @@ def test_put_creates_then_replaces_a_rate(
         ("/admin/fx-rates/EUR/USD", {"rate": "-1.2"}, None),
         ("/admin/fx-rates/EUR/USD", {"rate": "1.123456789"}, None),
         ("/admin/fx-rates/EUR/USD", {"rate": "lots"}, None),
+        ("/admin/fx-rates/EUR/USD", {"rate": "1_0"}, None),
+        ("/admin/fx-rates/EUR/USD", {"rate": "\u0661.\u0660\u0668"}, None),  # Arabic-Indic
+        ("/admin/fx-rates/EUR/USD", {"rate": " 1.08 "}, None),
+        ("/admin/fx-rates/EUR/USD", {"rate": "1.085E0"}, None),
+        ("/admin/fx-rates/EUR/USD", {"rate": ".5"}, None),
         ("/admin/fx-rates/EUR/USD", {}, None),
         ("/admin/fx-rates/EUR/EUR", {"rate": "1"}, "Base and quote currency must differ"),
         ("/admin/fx-rates/EUR/XYZ", {"rate": "1"}, "Currency XYZ is not supported"),
@@ -71,6 +76,8 @@ def test_put_rejects_bad_rates(
     assert response.status_code == 422
     if detail:
         assert response.json() == {"detail": detail}
+    rate = client.get("/admin/fx-rates/EUR/USD", headers=admin_headers).json()["rate"]
+    assert rate == "1.085"  # unchanged
 
 
 def test_delete_a_rate(client: TestClient, admin_headers: dict[str, str]) -> None:

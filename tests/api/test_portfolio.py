@@ -447,6 +447,29 @@ def test_transaction_filters(
     assert pages(client, oid, analyst_headers, type="dividend") == []
 
 
+def test_transaction_dates_at_the_edges_of_the_calendar(
+    client: TestClient, session: Session, customer: AuthedUser
+) -> None:
+    add_transactions(session, transaction_rows(uuid.UUID(customer.customer_oid), 3))
+
+    def ids(**params: str) -> list[int]:
+        response = client.get(
+            f"/user-portfolio/{customer.customer_oid}/transactions",
+            params=params,
+            headers=customer.headers,
+        )
+        assert response.status_code == 200, response.text  # `to=9999-12-31` was a 500
+        return [t["id"] for t in response.json()["transactions"]]
+
+    everything = ids()
+    assert len(everything) == 3
+    assert ids(to="9999-12-31") == everything
+    assert ids(**{"from": "0001-01-01", "to": "9999-12-31"}) == everything
+    assert ids(**{"from": "9999-12-31", "to": "9999-12-31"}) == []
+    assert ids(**{"from": "9999-12-31"}) == []
+    assert ids(to="0001-01-01") == []
+
+
 @pytest.mark.parametrize(
     ("params", "status", "detail"),
     [
@@ -476,6 +499,8 @@ def test_transaction_filters(
         ({"limit": 0}, 422, None),
         ({"limit": 1001}, 422, None),
         ({"from": "yesterday"}, 422, None),
+        ({"to": "10000-01-01"}, 422, None),
+        ({"from": "9999-12-31", "to": "0001-01-01"}, 422, "'from' must not be after 'to'"),
     ],
 )
 def test_transaction_page_rejects_bad_input(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from decimal import Decimal
 
@@ -291,6 +292,12 @@ def test_transfers_in_another_currency(
         ("amount", "0.001"),
         ("amount", "1e400"),
         ("amount", "ten"),
+        ("amount", "1_000"),
+        ("amount", "\u0661\u0660"),  # Arabic-Indic "10"
+        ("amount", " 5 "),
+        ("amount", "5."),
+        ("amount", ".5"),
+        ("amount", "1E-2"),
         ("currency", "EURO"),
         ("currency", "EU"),
         ("description", "x" * 141),
@@ -410,6 +417,13 @@ def test_list_transfers_rejects_bad_paging(client: TestClient, funded: AuthedUse
     bad_cursor = client.get("/transfers", params={"before": "garbage!"}, headers=funded.headers)
     assert bad_cursor.status_code == 400
     assert bad_cursor.json() == {"detail": "Malformed pagination cursor"}
+    # An id in Arabic-Indic digits or with a digit separator: int() reads both.
+    for row_id in ("\u0661\u0662", "1_0"):
+        raw = f"2026-01-01T00:00:00+00:00|{row_id}".encode()
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        response = client.get("/transfers", params={"before": cursor}, headers=funded.headers)
+        assert response.status_code == 400
+        assert response.json() == {"detail": "Malformed pagination cursor"}
     for limit in (0, 201):
         response = client.get("/transfers", params={"limit": limit}, headers=funded.headers)
         assert response.status_code == 422

@@ -86,6 +86,30 @@ def test_short_key_file_raises(tmp_path: Path, contents: str) -> None:
     assert key_file.read_text(encoding="utf-8") == contents  # never overwritten
 
 
+# Bootstrap admin password
+
+
+@pytest.mark.parametrize("environment", ["development", "test", "production"])
+@pytest.mark.parametrize(
+    "password",
+    ["Qz", "eleven-Char", "é" * 37],  # 2 and 11 characters; 74 bytes
+)
+def test_weak_admin_password_stops_the_start(environment: str, password: str) -> None:
+    settings = make_settings(
+        environment=environment, admin_username="boss", admin_password=password
+    )
+    with pytest.raises(ConfigError, match="ADMIN_PASSWORD does not follow the password rule") as e:
+        settings.check_admin_password()
+    assert password not in str(e.value)
+
+
+@pytest.mark.parametrize("password", [None, "", "x" * 12, "é" * 36])  # 36 x 2 bytes = 72
+def test_admin_password_that_follows_the_rule_or_is_unset_starts(password: str | None) -> None:
+    make_settings(
+        environment="production", admin_username="boss", admin_password=password
+    ).check_admin_password()
+
+
 # Database URL
 
 
@@ -154,6 +178,43 @@ def test_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 def test_invalid_values_are_refused(values: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="validation error"):
         make_settings(**values)
+
+
+# Docs
+
+
+@pytest.mark.parametrize(
+    ("environment", "docs_enabled", "served"),
+    [
+        ("development", None, True),
+        ("test", None, True),
+        ("production", None, False),
+        ("production", True, True),
+        ("development", False, False),
+    ],
+)
+def test_docs_are_on_outside_production_unless_set(
+    environment: str, docs_enabled: bool | None, served: bool
+) -> None:
+    settings = make_settings(environment=environment, docs_enabled=docs_enabled)
+    assert settings.serves_docs is served
+
+
+@pytest.mark.parametrize(
+    ("raw", "served"), [("true", True), ("false", False), ("1", True), ("", False), (" ", False)]
+)
+def test_docs_enabled_is_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, raw: str, served: bool
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("DOCS_ENABLED", raw)
+    assert make_settings().serves_docs is served  # empty: the default, off in production
+
+
+def test_docs_enabled_must_be_a_boolean(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCS_ENABLED", "sometimes")
+    with pytest.raises(ValueError, match="docs_enabled"):
+        make_settings()
 
 
 def test_get_settings_is_cached(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -1,4 +1,7 @@
+import logging
+import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +18,10 @@ from app.core.db import (
     _ensure_wal,
     begin_write,
     create_db_engine,
+    create_private_file,
     new_session,
     run_in_write_transaction,
+    sqlite_file,
     write_transaction,
 )
 from app.core.migrations import upgrade_to_head
@@ -201,3 +206,92 @@ def test_wal_switch_gives_up_after_the_busy_timeout_and_on_other_errors() -> Non
         _ensure_wal(_LockedThenFree(failures=10**6), busy_timeout_ms=0)
     with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
         _ensure_wal(_LockedThenFree(failures=1, message="disk I/O error"), busy_timeout_ms=5000)
+
+
+# File modes
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """The common umask 022, under which SQLite alone would create files anyone can read."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.usefixtures("open_umask")
+def test_a_new_database_file_and_its_wal_and_shm_are_private(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "private.db"
+    database_url = f"sqlite:///{path}"
+    with TestClient(create_app(settings.model_copy(update={"database_url": database_url}))) as c:
+        register_customer(c, username="private")  # writes: the -wal and -shm files exist now
+        files = {p.name: mode_of(p) for p in tmp_path.iterdir() if p.name.startswith("private")}
+    assert files == {"private.db": 0o600, "private.db-wal": 0o600, "private.db-shm": 0o600}
+
+
+@pytest.mark.usefixtures("open_umask")
+def test_an_existing_database_file_keeps_its_mode_with_a_warning(
+    sqlite_settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "unit.db"
+    sqlite3.connect(path).close()  # made by someone else, readable by all
+    path.chmod(0o644)
+    engine = create_db_engine(sqlite_settings)
+    try:
+        with caplog.at_level(logging.WARNING, logger="app.core.db"):
+            upgrade_to_head(engine)
+            with engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+    finally:
+        engine.dispose()
+    assert mode_of(path) == 0o644  # the operator's choice is not changed behind their back
+    warnings = [r.getMessage() for r in caplog.records if "can be read by other" in r.message]
+    assert warnings == [f"the database file {path} can be read by other users (mode 644): "
+                        "chmod 600 it (and its -wal and -shm files)"]  # fmt: skip
+
+
+def test_a_private_existing_file_is_not_warned_about(
+    sqlite_settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = create_db_engine(sqlite_settings)
+    try:
+        with caplog.at_level(logging.WARNING, logger="app.core.db"):
+            upgrade_to_head(engine)
+            engine.dispose()
+            upgrade_to_head(engine)  # a new connection to the file made private above
+    finally:
+        engine.dispose()
+    assert mode_of(tmp_path / "unit.db") == 0o600
+    assert "can be read by other" not in caplog.text
+
+
+def test_create_private_file_leaves_what_exists(tmp_path: Path) -> None:
+    path = tmp_path / "bank.db"
+    assert create_private_file(path) is True
+    path.write_bytes(b"kept")
+    assert create_private_file(path) is False
+    assert path.read_bytes() == b"kept"
+    assert create_private_file(tmp_path / "no-such-directory" / "bank.db") is False
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///./openbank.db", Path("openbank.db")),
+        ("sqlite:////var/lib/bank.db", Path("/var/lib/bank.db")),
+        ("sqlite://", None),
+        ("sqlite:///:memory:", None),
+        ("sqlite:///file:bank.db?mode=ro&uri=true", None),
+        ("sqlite:///bank.db?uri=true", None),  # a URI filename: SQLite opens what it names
+    ],
+)
+def test_sqlite_file_of_a_url(url: str, expected: Path | None) -> None:
+    assert sqlite_file(url) == expected

@@ -8,6 +8,7 @@ from sqlalchemy.dialects import sqlite
 from app.core.money import (
     MoneyOut,
     PositiveAmount,
+    PositiveRate,
     QuantityOut,
     ScaledDecimal,
     money_column,
@@ -132,6 +133,10 @@ class In(BaseModel):
     amount: PositiveAmount
 
 
+class Rate(BaseModel):
+    rate: PositiveRate
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("0.125", "0.12"), ("0.135", "0.14"), ("2", "2.00"), ("-1.005", "-1.00"), ("7.5", "7.50")],
@@ -157,3 +162,67 @@ def test_positive_amount_accepts(amount: object) -> None:
 def test_positive_amount_refuses(amount: object) -> None:
     with pytest.raises(ValidationError):
         In(amount=amount)
+
+
+# Lenient forms that Python's Decimal reads but an amount must not be written in.
+LENIENT = [
+    "\u0661\u0660",  # Arabic-Indic "10"
+    "\uff11\uff10",  # full-width "10"
+    "1_000",
+    " 5 ",
+    "5 ",
+    "5\n",
+    "5.",
+    ".5",
+    "1E-2",
+    "1e2",
+    "+5",
+    "5,00",
+    "0x10",
+]
+
+
+@pytest.mark.parametrize("amount", LENIENT)
+def test_positive_amount_takes_plain_ascii_digits_only(amount: str) -> None:
+    with pytest.raises(ValidationError, match="ASCII digits with at most 2 decimals"):
+        In(amount=amount)
+
+
+@pytest.mark.parametrize("rate", [*LENIENT, "1.123456789"])
+def test_positive_rate_takes_plain_ascii_digits_only(rate: str) -> None:
+    with pytest.raises(ValidationError):
+        Rate(rate=rate)
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        ("5", "5"),
+        ("5.5", "5.5"),
+        ("0.01", "0.01"),
+        ("007.10", "7.10"),
+        (10, "10"),
+        (0.01, "0.01"),
+        (12.5, "12.5"),
+        (Decimal("2.50"), "2.50"),
+    ],
+)
+def test_positive_amount_still_takes_json_numbers_and_decimals(
+    amount: object, expected: str
+) -> None:
+    assert In(amount=amount).amount == Decimal(expected)
+
+
+def test_positive_rate_takes_eight_places() -> None:
+    assert Rate(rate="0.12345678").rate == Decimal("0.12345678")
+    assert Rate(rate=1.085).rate == Decimal("1.085")
+
+
+def test_input_schemas_show_the_string_pattern() -> None:
+    amount = In.model_json_schema()["properties"]["amount"]
+    assert amount["anyOf"] == [
+        {"type": "number", "exclusiveMinimum": 0},
+        {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
+    ]
+    rate = Rate.model_json_schema()["properties"]["rate"]
+    assert rate["anyOf"][1] == {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,8})?$"}

@@ -1,5 +1,6 @@
 """Opaque keyset cursors, one format for every paginated list."""
 
+import base64
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -35,3 +36,26 @@ def test_ids_out_of_range_are_malformed(row_id: int) -> None:
     cursor = encode_cursor(datetime(2025, 1, 1, tzinfo=UTC), row_id)
     with pytest.raises(MalformedCursor):
         decode_cursor(cursor)
+
+
+def raw_cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "row_id",
+    ["\u0661\u0662", "1_0", " 12", "12 ", "+12", "12\n", "\uff11\uff12", "0x1f", ""],
+)
+def test_cursor_ids_are_ascii_digits_only(row_id: str) -> None:
+    # int() reads every one of these (but the empty one) as a number.
+    with pytest.raises(MalformedCursor):
+        decode_cursor(raw_cursor(f"2025-01-01T00:00:00+00:00|{row_id}"))
+
+
+def test_a_cursor_is_only_the_characters_encode_cursor_writes() -> None:
+    cursor = encode_cursor(datetime(2025, 1, 1, tzinfo=UTC), 12)
+    assert decode_cursor(cursor) == (datetime(2025, 1, 1, tzinfo=UTC), 12)
+    # The base64 decoder would skip what is not in its alphabet and read the same cursor.
+    for tampered in (cursor[:4] + "\u0661" + cursor[4:], cursor[:4] + "." + cursor[4:]):
+        with pytest.raises(MalformedCursor):
+            decode_cursor(tampered)

@@ -16,7 +16,7 @@ from mcp.server import MCPServer
 from mcp_types import TextResourceContents
 from sqlmodel import Session
 
-from app.core.config import Settings
+from app.core.config import ConfigError, Settings
 from app.core.db import create_db_engine, new_session
 from app.core.migrations import PROJECT_ROOT
 from app.mcp import __main__ as stdio_main
@@ -98,6 +98,19 @@ def test_the_stdio_server_starts_on_a_fresh_database(tmp_path: Path) -> None:
         health, customers = over_stdio(url, tmp_path, work)
     assert health.structured_content["database"] == "connected"
     assert customers.structured_content == {"customers": [], "total": 0, "limit": 100, "offset": 0}
+
+
+def test_main_refuses_a_weak_bootstrap_admin_before_touching_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(MCPServer, "run", lambda *_args, **_kwargs: None)
+    path = tmp_path / "never.db"
+    settings = make_settings(
+        f"sqlite:///{path}", admin_username="boss", admin_password="short-pass"
+    )
+    with pytest.raises(ConfigError, match="ADMIN_PASSWORD"):
+        stdio_main.main(settings)
+    assert not path.exists()
 
 
 def test_main_prepares_the_database_then_runs_over_stdio(

@@ -102,7 +102,7 @@ def test_every_tool_is_read_only_described_and_typed(analyst_mcp: McpCaller) -> 
     limit = tools["get_transactions"].input_schema["properties"]["limit"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 1000, 50)
     month = tools["get_spending_by_category"].input_schema["properties"]["from_month"]
-    assert month["anyOf"][0]["pattern"] == r"^\d{4}-(0[1-9]|1[0-2])$"
+    assert month["anyOf"][0]["pattern"] == r"^[0-9]{4}-(0[1-9]|1[0-2])$"
     assert tools["get_transactions"].input_schema["properties"]["from_date"]["anyOf"][0] == {
         "format": "date",
         "type": "string",
@@ -136,7 +136,12 @@ def test_list_customers_pages_by_name_like_get_customers(
 
 @pytest.mark.parametrize(
     ("arguments", "field"),
-    [({"limit": 0}, "limit"), ({"limit": 1001}, "limit"), ({"offset": -1}, "offset")],
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 1001}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"offset": 2**63}, "offset"),  # more than a database OFFSET holds
+    ],
 )
 def test_list_customers_refuses_bad_paging(
     analyst_mcp: McpCaller, arguments: dict[str, Any], field: str
@@ -144,6 +149,14 @@ def test_list_customers_refuses_bad_paging(
     message = analyst_mcp.error("list_customers", arguments)
     assert message.startswith("Error executing tool list_customers: 1 validation error")
     assert f"\n{field}\n" in message
+
+
+def test_list_customers_at_the_largest_offset_is_an_empty_page(
+    analyst_mcp: McpCaller, session: Session
+) -> None:
+    add_customer(session, "Zoe Doe")
+    page = analyst_mcp.ok("list_customers", {"offset": 2**63 - 1})
+    assert (page["customers"], page["total"], page["offset"]) == ([], 1, 2**63 - 1)
 
 
 def test_customer_exists_answers_for_known_and_unknown(
@@ -267,6 +280,19 @@ def test_get_transactions_pages_like_the_rest_route(
     )
 
 
+def test_get_transactions_at_the_edges_of_the_calendar(analyst_mcp: McpCaller, pat: str) -> None:
+    def ids(**dates: str) -> list[int]:
+        page = analyst_mcp.ok("get_transactions", {"customer_oid": pat, "limit": 1000, **dates})
+        return [t["id"] for t in page["transactions"]]
+
+    everything = ids()
+    assert len(everything) == 150
+    assert ids(to_date="9999-12-31") == everything
+    assert ids(from_date="0001-01-01", to_date="9999-12-31") == everything
+    assert ids(from_date="9999-12-31") == []
+    assert ids(to_date="0001-01-01") == []
+
+
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
@@ -338,6 +364,7 @@ def test_get_spending_by_category_totals_per_category(analyst_mcp: McpCaller, pa
     [
         ({"from_month": "2025-13"}, "from_month\n  String should match pattern"),
         ({"to_month": "March"}, "to_month\n  String should match pattern"),
+        ({"from_month": "٢٠٢٥-01"}, "from_month\n  String should match pattern"),
         (
             {"from_month": "2025-03", "to_month": "2025-01"},
             "'from_month' must not be after 'to_month'",

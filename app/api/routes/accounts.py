@@ -13,6 +13,7 @@ from app.api.deps import (
     SettingsDep,
 )
 from app.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from app.core.periods import parse_bound, utc_period
 from app.models.account import AccountDetail, AccountOpen, AccountPublic, AccountsOverview
 from app.models.posting import PostingPublic
 from app.schemas.errors import error_responses
@@ -111,11 +112,11 @@ def account_transactions(
     output: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Page[PostingPublic] | StreamingResponse:
-    since, until = statements.period(start, end)
+    period = utc_period(parse_bound(start, "from"), parse_bound(end, "to"))
     assert account.id is not None
     if output == "csv" or (output is None and "text/csv" in (accept or "").lower()):
         lines = statements.csv_stream(
-            engine=engine, account_id=account.id, before=before, since=since, until=until
+            engine=engine, account_id=account.id, before=before, period=period
         )
         filename = f"{account.iban}-transactions.csv"
         return StreamingResponse(
@@ -128,6 +129,5 @@ def account_transactions(
         account_id=account.id,
         limit=limit,
         before=before,
-        since=since,
-        until=until,
+        period=period,
     )

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import AdminUser, AnalystUser, CustomerOidPath, SessionDep
+from app.core.pagination import MAX_OFFSET
 from app.models.customer import (
     CustomerCreate,
     CustomerCreated,
@@ -36,7 +37,7 @@ def list_customers(
     session: SessionDep,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     name: Annotated[
         str | None, Query(max_length=100, description="Part of the name, any case")
     ] = None,

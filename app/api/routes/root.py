@@ -9,13 +9,13 @@ from app.services import health
 router = APIRouter(tags=["health"])
 
 
-@router.get("/", summary="Landing page with links to the docs")
+@router.get("/", summary="Landing page with links to the docs (null when they are off)")
 def landing(settings: SettingsDep) -> Landing:
     return Landing(
         message=f"Welcome to {settings.project_name}, a sandbox bank for developers and agents",
         version=settings.version,
-        docs="/docs",
-        redoc="/redoc",
+        docs="/docs" if settings.serves_docs else None,
+        redoc="/redoc" if settings.serves_docs else None,
         health="/health",
     )
 
