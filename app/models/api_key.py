@@ -2,18 +2,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import UTCDateTime, utcnow
+from app.core.text import NAME_MAX_LENGTH, Name
 from app.models.user import Role
 
 API_KEY_PREFIX = "obk_"
-NAME_MAX = 100
 
 
 class ApiKeyBase(SQLModel):
-    name: str = Field(min_length=1, max_length=NAME_MAX)
+    name: str = Field(max_length=NAME_MAX_LENGTH)
 
 
 class ApiKey(ApiKeyBase, table=True):
@@ -33,8 +32,8 @@ class ApiKey(ApiKeyBase, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class ApiKeyCreate(ApiKeyBase):
-    name: str = Field(min_length=1, max_length=NAME_MAX, schema_extra={"examples": ["ci pipeline"]})
+class ApiKeyCreate(SQLModel):
+    name: Name = Field(schema_extra={"examples": ["ci pipeline"]})
     expires_in_days: int | None = Field(
         default=None,
         ge=1,
@@ -42,14 +41,6 @@ class ApiKeyCreate(ApiKeyBase):
         description="Days until the key stops working (at most API_KEY_MAX_DAYS); null: never",
         schema_extra={"examples": [90]},
     )
-
-    @field_validator("name")
-    @classmethod
-    def _visible(cls, value: str) -> str:
-        text = value.strip()
-        if not text or not text.isprintable():
-            raise ValueError("name must be printable text with a visible character")
-        return text
 
 
 class ApiKeyPublic(ApiKeyBase):
