@@ -42,7 +42,41 @@ class InvalidCredentials(NotAuthenticated):
 
 
 class InvalidToken(NotAuthenticated):
+    """A bearer token or API key that is refused. `reason` says why (expired, revoked, unknown,
+    malformed) in the `WWW-Authenticate` header's `error_description` (RFC 6750), so a client
+    such as an MCP host can tell its user what to do."""
+
     message = "Invalid or expired token"
+    reason = "The token is malformed or was not issued by this server"
+
+    def __init__(self, message: str | None = None, *, reason: str | None = None) -> None:
+        self.reason = reason or self.reason
+        challenge = f'Bearer error="invalid_token", error_description="{self.reason}"'
+        super().__init__(message, headers={"WWW-Authenticate": challenge})
+
+
+class TokenExpired(InvalidToken):
+    reason = "The token has expired: log on again or refresh it"
+
+
+class SessionEnded(InvalidToken):
+    reason = "The token's session has ended (logout, or a refresh token presented twice)"
+
+
+class TokenUnknown(InvalidToken):
+    reason = "The token names no live user or session of this bank"
+
+
+class ApiKeyUnknown(InvalidToken):
+    reason = "Unknown API key"
+
+
+class ApiKeyRevoked(InvalidToken):
+    reason = "The API key has been revoked"
+
+
+class ApiKeyExpired(InvalidToken):
+    reason = "The API key has expired"
 
 
 class Forbidden(AppError):
@@ -174,3 +208,11 @@ class ServiceBusy(AppError):
 
 class PasswordCheckBusy(ServiceBusy):
     message = "Too many logons at once, try again in a moment"
+
+
+class ApiKeyNotFound(NotFound):
+    message = "API key not found"
+
+
+class TooManyApiKeys(Conflict):
+    message = "Too many API keys: delete one you no longer use first"

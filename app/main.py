@@ -23,6 +23,7 @@ from app.api.deps import require_roles
 from app.api.routes import (
     accounts,
     admin,
+    api_keys,
     auth,
     customer_directory,
     customers,
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(root.router)
     app.include_router(auth.router)
+    app.include_router(api_keys.router)
     app.include_router(customers.router)
     app.include_router(accounts.router)
     app.include_router(customer_directory.router)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Path, Request, Response
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -21,7 +21,19 @@ from app.models.user import Role, User
 from app.services import accounts, auth, customers
 from app.services.idempotency import Outcome
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/logon", auto_error=False)
+# Two ways to send the same `Authorization: Bearer ...` header, both offered by Swagger UI's
+# Authorize: an access token from the password flow, or an API key (`obk_...`).
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="/auth/logon",
+    auto_error=False,
+    description="Log on with a username and password; the access token is sent for you",
+)
+api_key_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="APIKey",
+    bearerFormat="obk_...",
+    description="An API key from POST /auth/api-keys (or an access token), as a Bearer token",
+)
 
 # On responses that carry a token, a password or a key: no cache may keep them.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -53,12 +65,16 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
+ApiKeyDep = Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)]
 
 
-def get_current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> User:
+def get_current_user(
+    session: SessionDep, settings: SettingsDep, token: TokenDep, _key: ApiKeyDep
+) -> User:
+    """The caller, from the Bearer credential (both schemes read the same header)."""
     if not token:
         raise NotAuthenticated()
-    return auth.user_from_access_token(session=session, settings=settings, token=token)
+    return auth.user_from_bearer(session=session, settings=settings, token=token)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     jwt_audience: str = "openbank-api"
     access_token_expire_minutes: int = Field(default=15, ge=1)
     refresh_token_expire_days: int = Field(default=7, ge=1)
+    # API keys (POST /auth/api-keys) may ask for at most this many days of life (or none).
+    api_key_max_days: int = Field(default=365, ge=1, le=36500)
     bcrypt_rounds: int = Field(default=12, ge=4, le=31)
     # At most this many passwords are hashed or checked at once per process (about one per
     # core); a logon that finds no free slot within PASSWORD_HASH_QUEUE_SECONDS gets 503.

@@ -94,6 +94,10 @@ class TokenClaims:
 class TokenError(Exception):
     """The token is malformed, expired, of the wrong type or not ours."""
 
+    def __init__(self, message: str, *, expired: bool = False) -> None:
+        super().__init__(message)
+        self.expired = expired
+
 
 def create_token(
     settings: Settings,
@@ -141,6 +145,8 @@ def decode_token(settings: Settings, secret: str, token: str, expected: TokenTyp
             issuer=settings.jwt_issuer,
             options={"require": ["exp", "iat", "sub", "sid", "typ", "jti", "iss", "aud"]},
         )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenError(str(exc), expired=True) from exc
     except jwt.PyJWTError as exc:
         raise TokenError(str(exc)) from exc
     if payload.get("typ") != expected:

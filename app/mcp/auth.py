@@ -1,9 +1,12 @@
-"""The MCP endpoint's token check: the SDK's `TokenVerifier` hook over our own JWT check.
+"""The MCP endpoint's token check: the SDK's `TokenVerifier` hook over the REST API's own.
 
-A token is accepted when `auth.user_from_access_token` accepts it (signature, expiry, issuer,
-audience, type `access`, and a user that still exists). The user's role becomes its scopes and
-the endpoint requires `analyst`, which analysts and admins have: no token or a bad one is 401,
-a customer's token 403 (`insufficient_scope`), both answered by the SDK's middleware.
+A Bearer credential is accepted when `auth.user_from_bearer` accepts it: an API key (`obk_...`)
+or an access token (signature, expiry, issuer, audience, type, a live user and session). The
+user's role becomes its scopes and the endpoint requires `analyst`, which analysts and admins
+have: a customer's token is 403 (`insufficient_scope`), answered by the SDK's middleware. A
+refused credential raises `TokenRefused`, which `app.mcp.http` answers with 401 and a
+`WWW-Authenticate` header that says why (expired, revoked, unknown...), so the MCP client can
+tell its user; no token at all is the SDK's 401 "Authentication required".
 """
 
 from __future__ import annotations
@@ -37,6 +40,14 @@ class DatabaseUnavailable(Exception):
     """The token could not be checked because the database did not answer."""
 
 
+class TokenRefused(Exception):
+    """The credential was refused; `error` is the REST API's error, with its reason."""
+
+    def __init__(self, error: InvalidToken) -> None:
+        super().__init__(error.reason)
+        self.error = error
+
+
 class BankTokenVerifier:
     """Checks a Bearer token the way the REST API does, re-reading its user every time."""
 
@@ -51,11 +62,9 @@ class BankTokenVerifier:
     def _verify(self, token: str) -> AccessToken | None:
         try:
             with new_session(self.engine) as session:
-                user = auth.user_from_access_token(
-                    session=session, settings=self.settings, token=token
-                )
-        except InvalidToken:
-            return None
+                user = auth.user_from_bearer(session=session, settings=self.settings, token=token)
+        except InvalidToken as exc:
+            raise TokenRefused(exc) from exc
         except (OperationalError, PoolTimeoutError) as exc:
             logger.error("MCP token check: database unavailable (%s)", type(exc).__name__)
             raise DatabaseUnavailable() from exc

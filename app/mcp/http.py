@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.config import Settings
-from app.mcp.auth import DatabaseUnavailable
+from app.mcp.auth import DatabaseUnavailable, TokenRefused
 from app.mcp.tools import DATABASE_UNAVAILABLE
 
 MCP_PATH = "/mcp"
@@ -47,8 +47,10 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     )
 
 
-class _DatabaseUnavailableAs503:
-    """A token that cannot be checked because the database is down is a 503, not a 500."""
+class _VerifierErrors:
+    """What the token check raises, answered as the REST API would: a refused credential is 401
+    with `WWW-Authenticate: Bearer error="invalid_token", error_description="<why>"`, and a
+    database that is down a 503 (not a 500)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -56,8 +58,16 @@ class _DatabaseUnavailableAs503:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await self.app(scope, receive, send)
-        except DatabaseUnavailable:
+        except TokenRefused as refused:
             # Raised by the token check, before anything was sent.
+            error = refused.error
+            response = JSONResponse(
+                {"error": "invalid_token", "error_description": error.reason},
+                error.status_code,
+                headers=error.headers,
+            )
+            await response(scope, receive, send)
+        except DatabaseUnavailable:
             response = JSONResponse(
                 {"detail": DATABASE_UNAVAILABLE}, 503, headers={"Retry-After": "1"}
             )
@@ -83,7 +93,7 @@ class McpHttpEndpoint:
             max_request_body_size=self.settings.max_body_bytes,
         )
         # Outside the SDK's authentication middleware, inside its error middleware.
-        app.add_middleware(_DatabaseUnavailableAs503)
+        app.add_middleware(_VerifierErrors)
         manager = self.server.session_manager  # the one the call above made
         async with manager.run():
             self._apps.append(app)

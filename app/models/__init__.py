@@ -19,6 +19,7 @@ NAMING_CONVENTION = {
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 from app.models.account import Account  # noqa: E402
+from app.models.api_key import ApiKey  # noqa: E402
 from app.models.asset import Asset  # noqa: E402
 from app.models.auth_session import AuthSession  # noqa: E402
 from app.models.country import AllowedCountry  # noqa: E402
@@ -41,6 +42,7 @@ from app.models.user import User  # noqa: E402
 __all__ = [
     "Account",
     "AllowedCountry",
+    "ApiKey",
     "Asset",
     "AuthSession",
     "Currency",

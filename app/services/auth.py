@@ -28,11 +28,17 @@ from app.core.security import (
     run_password_work,
     verify_password,
 )
-from app.errors import InvalidCredentials, InvalidToken
+from app.errors import (
+    InvalidCredentials,
+    InvalidToken,
+    SessionEnded,
+    TokenExpired,
+    TokenUnknown,
+)
 from app.models.auth_session import AuthSession
 from app.models.refresh_token import RefreshToken
 from app.models.user import User
-from app.services import throttle, users
+from app.services import api_keys, throttle, users
 
 
 @dataclass(frozen=True)
@@ -130,7 +136,7 @@ def refresh(*, session: Session, settings: Settings, refresh_token: str) -> Toke
     try:
         claims = decode_token(settings, _secret(settings), refresh_token, "refresh")
     except TokenError as exc:
-        raise InvalidToken() from exc
+        raise (TokenExpired() if exc.expired else InvalidToken()) from exc
     reused = False
     with write_transaction(session):
         # Locked (PostgreSQL; SQLite holds its write lock already): two refreshes with one token
@@ -142,8 +148,10 @@ def refresh(*, session: Session, settings: Settings, refresh_token: str) -> Toke
             .where(col(RefreshToken.jti) == claims.jti)
             .with_for_update(of=RefreshToken)
         ).first()
-        if row is None or row[1].revoked_at is not None or row[1].id != claims.session_id:
-            raise InvalidToken()
+        if row is None or row[1].id != claims.session_id:
+            raise TokenUnknown()
+        if row[1].revoked_at is not None:
+            raise SessionEnded()
         stored, auth_session, user = row
         if stored.used_at is not None:
             _revoke_session(session, auth_session.id, utcnow())
@@ -155,7 +163,7 @@ def refresh(*, session: Session, settings: Settings, refresh_token: str) -> Toke
                 session=session, settings=settings, user=user, session_id=auth_session.id
             )
     if reused:
-        raise InvalidToken("Refresh token reuse detected; the session has been revoked")
+        raise SessionEnded("Refresh token reuse detected; the session has been revoked")
     return pair
 
 
@@ -164,11 +172,11 @@ def logout(*, session: Session, settings: Settings, refresh_token: str) -> None:
     try:
         claims = decode_token(settings, _secret(settings), refresh_token, "refresh")
     except TokenError as exc:
-        raise InvalidToken() from exc
+        raise (TokenExpired() if exc.expired else InvalidToken()) from exc
     with write_transaction(session):
         stored = session.get(RefreshToken, claims.jti)
         if stored is None or stored.session_id != claims.session_id:
-            raise InvalidToken()
+            raise TokenUnknown()
         _revoke_session(session, stored.session_id, utcnow())
 
 
@@ -178,17 +186,26 @@ def user_from_access_token(*, session: Session, settings: Settings, token: str) 
     try:
         claims = decode_token(settings, _secret(settings), token, "access")
         user_uid = uuid.UUID(claims.subject)
-    except (TokenError, ValueError) as exc:
-        raise InvalidToken() from exc
-    user = session.exec(
-        select(User)
+    except TokenError as exc:
+        raise (TokenExpired() if exc.expired else InvalidToken()) from exc
+    except ValueError as exc:
+        raise TokenUnknown() from exc
+    row = session.exec(
+        select(User, AuthSession.revoked_at)
         .join(AuthSession, col(AuthSession.user_id) == col(User.id))
-        .where(
-            col(User.uid) == user_uid,
-            col(AuthSession.id) == claims.session_id,
-            col(AuthSession.revoked_at).is_(None),
-        )
+        .where(col(User.uid) == user_uid, col(AuthSession.id) == claims.session_id)
     ).first()
-    if user is None:
-        raise InvalidToken()
+    if row is None:
+        raise TokenUnknown()
+    user, revoked_at = row
+    if revoked_at is not None:
+        raise SessionEnded()
     return user
+
+
+def user_from_bearer(*, session: Session, settings: Settings, token: str) -> User:
+    """The user behind an `Authorization: Bearer` credential: an API key (`obk_...`) or an
+    access token. Either way one statement, and an `InvalidToken` that says why when refused."""
+    if api_keys.is_api_key(token):
+        return api_keys.user_for_key(session=session, key=token)
+    return user_from_access_token(session=session, settings=settings, token=token)

@@ -337,3 +337,24 @@ def test_mcp_enabled_false_leaves_no_endpoint(
     client = make_client(mcp_enabled=False)
     assert post_mcp(client, analyst_headers).status_code == 404
     assert client.app.state.mcp_server is None  # type: ignore[attr-defined]
+
+
+def test_the_refusal_says_why_for_access_tokens_too(
+    app: FastAPI, client: TestClient, engine: Engine, analyst_headers: dict[str, str]
+) -> None:
+    analyst = get_user(engine, "agent.analyst")
+    assert analyst is not None
+    sid = session_of(app, analyst_headers["Authorization"].removeprefix("Bearer "))
+    long_ago = datetime.now(UTC) - timedelta(hours=2)
+    expired = make_token(app, subject=str(analyst.uid), session_id=sid, now=long_ago)
+    response = post_mcp(client, bearer(expired))
+    assert response.status_code == 401
+    assert response.json()["error_description"] == (
+        "The token has expired: log on again or refresh it"
+    )
+    tokens = logon(client, "agent.analyst", "analyst-password-123")
+    client.post("/auth/logout", json={"refresh_token": tokens["refresh_token"]})
+    ended = post_mcp(client, bearer(tokens["access_token"]))
+    assert ended.status_code == 401
+    assert "session has ended" in ended.json()["error_description"]
+    assert "session has ended" in ended.headers["www-authenticate"]
