@@ -39,7 +39,12 @@ def test_domain_errors(error_class: type[AppError], status: int, message: str) -
     error = error_class()
     assert isinstance(error, AppError)
     assert (error.status_code, error.message) == (status, message)
-    if status == 401:
+    if error_class is errors.InvalidToken:
+        # A refused token says why, as RFC 6750 describes, so a client can tell its user.
+        assert error.headers == {
+            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{error.reason}"'
+        }
+    elif status == 401:
         assert error.headers == {"WWW-Authenticate": "Bearer"}
     else:
         assert error.headers is None
