@@ -14,12 +14,14 @@ from sqlmodel import Session
 
 from app.core.config import Settings
 from app.core.db import new_session
+from app.core.sandbox_context import SANDBOX_HEADER, current_sandbox, current_sandbox_id
 from app.errors import BadRequest, CustomerNotFound, Forbidden, NotAuthenticated
 from app.models.account import Account
 from app.models.idempotency_key import IDEMPOTENCY_KEY_MAX
 from app.models.user import Role, User
 from app.services import accounts, auth, customers
 from app.services.idempotency import Outcome
+from app.services.sandboxes import Caller, SandboxHub
 
 # Two ways to send the same `Authorization: Bearer ...` header, both offered by Swagger UI's
 # Authorize: an access token from the password flow, or an API key (`obk_...`).
@@ -44,14 +46,23 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def get_engine(request: Request) -> Engine:
+    """The engine of the request's sandbox (the default one's without the header)."""
+    context = current_sandbox()
+    if context is not None:
+        return context.engine
+    engine: Engine = request.app.state.engine
+    return engine
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    with new_session(request.app.state.engine) as session:
+    with new_session(get_engine(request)) as session:
         yield session
 
 
-def get_engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
+def get_sandbox_hub(request: Request) -> SandboxHub:
+    hub: SandboxHub = request.app.state.sandboxes
+    return hub
 
 
 async def get_client_address(request: Request) -> str | None:
@@ -78,6 +89,35 @@ def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+SandboxHubDep = Annotated[SandboxHub, Depends(get_sandbox_hub)]
+
+
+def get_sandbox_caller(
+    session: SessionDep, settings: SettingsDep, token: TokenDep, _key: ApiKeyDep
+) -> Caller:
+    """Who manages sandboxes: the request's sandbox and its user, if a credential was sent (a
+    sandbox may be created without one when self-service is on). The session's read ends here,
+    so a restore can replace the database under it."""
+    user = auth.user_from_bearer(session=session, settings=settings, token=token) if token else None
+    session.commit()
+    return Caller(sandbox_id=current_sandbox_id(), user=user)
+
+
+SandboxCaller = Annotated[Caller, Depends(get_sandbox_caller)]
+
+
+def sandbox_header(
+    _sandbox: Annotated[
+        str | None,
+        Header(
+            alias=SANDBOX_HEADER,
+            pattern=r"^(sbx_[a-z2-7]{16}|default)$",
+            description="The sandbox (isolated bank) to work in, from POST /sandboxes; "
+            "without it, the default sandbox",
+        ),
+    ] = None,
+) -> None:
+    """Documents the header on every operation; the routing middleware has acted on it."""
 
 
 def require_roles(*roles: Role) -> Callable[[User], User]:

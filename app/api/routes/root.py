@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import SessionDep, SettingsDep
+from app.api.deps import SandboxHubDep, SessionDep, SettingsDep
 from app.schemas.health import HealthResponse, Landing
 from app.services import health
 
@@ -25,8 +25,10 @@ def landing(settings: SettingsDep) -> Landing:
     summary="Service and database status",
     responses={503: {"model": HealthResponse, "description": "Database unreachable"}},
 )
-def get_health(session: SessionDep, settings: SettingsDep, response: Response) -> HealthResponse:
-    result = health.status(session=session, settings=settings)
+def get_health(
+    session: SessionDep, settings: SettingsDep, hub: SandboxHubDep, response: Response
+) -> HealthResponse:
+    result = health.status(session=session, settings=settings, live_sandboxes=hub.live_count)
     if result.status != "ok":
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return result
