@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     sandbox_max_ttl_hours: int = Field(default=720, ge=1)
     # Engines kept open (least recently used closed first), and each one's pool.
     sandbox_engine_cache: int = Field(default=64, ge=1)
-    sandbox_db_pool_size: int = Field(default=1, ge=1)
+    sandbox_db_pool_size: int = Field(default=5, ge=1)
     # A process re-reads a sandbox's registry row at most this often (another worker may have
     # deleted it), and removes expired sandboxes this often.
     sandbox_revalidate_seconds: float = Field(default=5, ge=0)
