@@ -37,6 +37,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine
 from app.core.headers import SECURITY_HEADERS, SecurityHeadersMiddleware
 from app.core.limits import BodySizeLimitMiddleware
+from app.core.logs import configure_logging
 from app.errors import AppError
 from app.mcp.auth import BankTokenVerifier
 from app.mcp.http import MCP_PATH, McpHttpEndpoint
@@ -78,7 +79,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level)
     settings.check_admin_password()
     # Resolve the signing key once (from the environment or the local key file).
     settings = settings.model_copy(update={"secret_key": settings.resolve_secret_key()})
