@@ -170,8 +170,12 @@ def _add_exception_handlers(app: FastAPI) -> None:
         # FastAPI's own handler echoes the input, which can hold what JSON output cannot:
         # NaN or Infinity (Python's json reads them) or a lone surrogate ("\ud800"). It then
         # fails to render and the client gets a 500. It would also echo secrets.
-        form = request.headers.get("content-type", "").lower().startswith(_FORM_TYPES)
-        errors = [_without_secrets(error, form_body=form) for error in exc.errors()]
+        content_type = request.headers.get("content-type")
+        form = (content_type or "").lower().startswith(_FORM_TYPES)
+        errors = [
+            _with_human_message(_without_secrets(error, form_body=form), content_type)
+            for error in exc.errors()
+        ]
         return JSONResponse({"detail": _json_safe(jsonable_encoder(errors))}, 422)
 
     @app.exception_handler(PoolTimeoutError)
@@ -222,6 +226,48 @@ def _without_secrets(error: dict[str, Any], *, form_body: bool) -> dict[str, Any
     ):
         return {name: item for name, item in error.items() if name != "input"}
     return {**error, "input": _redact(value)}
+
+
+_JSON_HINT = "send a JSON object with the header Content-Type: application/json"
+# The errors Pydantic reports for a whole body that is not an object (or absent).
+_NOT_AN_OBJECT = {"model_attributes_type", "model_type", "dict_type", "missing"}
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _with_human_message(error: dict[str, Any], content_type: str | None) -> dict[str, Any]:
+    """The error with a one-line `msg` a person understands where Pydantic's speaks of parser
+    internals: a body that is not valid JSON ("JSON decode error"), and a body that is absent or
+    was not sent as JSON, most often for want of a Content-Type header ("Input should be a valid
+    dictionary or object to extract fields from"). Its `loc` and `type` stay as they are."""
+    kind, loc = error.get("type"), tuple(error.get("loc", ()))
+    if kind == "json_invalid":
+        reason = str((error.get("ctx") or {}).get("error") or "").strip()
+        where = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        because = f" ({reason}{where})" if reason else where
+        message = f"The request body is not valid JSON{because}: check quotes, commas and braces"
+        return {**error, "msg": message}
+    if loc != ("body",) or kind not in _NOT_AN_OBJECT:
+        return error
+    if not content_type:
+        message = (
+            "The request body is required"
+            if kind == "missing"
+            else "The request has no Content-Type header"
+        )
+        return {**error, "msg": f"{message}: {_JSON_HINT}"}
+    if not _is_json(content_type):
+        media_type = content_type.split(";", 1)[0].strip()[:100]
+        return {**error, "msg": f"The request body was sent as {media_type!r}: {_JSON_HINT}"}
+    if kind == "missing":
+        return {**error, "msg": f"The request body is empty: {_JSON_HINT}"}
+    return {
+        **error,
+        "msg": "The request body must be a JSON object ({...}), not an array or a value",
+    }
 
 
 def _redact(value: Any) -> Any:
