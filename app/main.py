@@ -13,7 +13,6 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -27,6 +26,7 @@ from app.api.routes import (
     auth,
     customer_directory,
     customers,
+    docs,
     funding,
     portfolio,
     reference,
@@ -120,9 +120,11 @@ def _new_app(settings: Settings) -> FastAPI:
     if not settings.serves_docs:
         # No Swagger UI, no ReDoc and no schema: 404 like any unknown path.
         return FastAPI(docs_url=None, redoc_url=None, openapi_url=None, **options)
-    # Swagger UI and ReDoc are served from the package's own files, not a CDN: the sandbox's
-    # docs work offline and behind firewalls.
-    return FastAPIOffline(swagger_ui_parameters={"persistAuthorization": True}, **options)
+    # Swagger UI and ReDoc are served from this server's own files, not a CDN: the sandbox's
+    # docs work offline and behind firewalls (app/api/routes/docs.py).
+    app = FastAPI(docs_url=None, redoc_url=None, **options)
+    docs.add_docs(app)
+    return app
 
 
 def _add_mcp(app: FastAPI, settings: Settings) -> None:
