@@ -1,5 +1,6 @@
 """README.md keeps the conventions that let CI run its commands (scripts/readme_check.py runs
-them against a server; these checks need none), and the files it names exist."""
+them against a server; these checks need none), the files it names exist, and user-facing text
+(README, Postman, OpenAPI, `seed.py --help`) speaks of the product, not of its history."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+from fastapi import FastAPI
+
+import seed
 from scripts.readme_check import README, ROOT, bash_blocks, problems, script_for
 
 TEXT = README.read_text()
@@ -54,10 +59,20 @@ def test_files_the_text_names_exist() -> None:
         assert missing == [], f"{name} names files that do not exist: {missing}"
 
 
-def test_user_facing_text_speaks_of_the_product_not_its_history() -> None:
-    history = re.compile(r"document 002|\(002\)|\b002:|\bissue \d+", re.IGNORECASE)
+HISTORY = re.compile(r"document 002|\(002\)|\b002:|\bissue \d+", re.IGNORECASE)
+
+
+def test_user_facing_text_speaks_of_the_product_not_its_history(
+    app: FastAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
     for name, text in USER_FACING.items():
-        assert history.findall(text) == [], name
+        assert HISTORY.findall(text) == [], name
+    assert HISTORY.findall(json.dumps(app.openapi())) == []
+    with pytest.raises(SystemExit):
+        seed.parse_args(["--help"])
+    help_text = capsys.readouterr().out
+    assert "portfolio-analysis API" in help_text
+    assert HISTORY.findall(help_text) == []
 
 
 def test_the_collection_reads_no_hard_coded_address() -> None:
