@@ -1,6 +1,6 @@
 """Fill the database with deterministic sample data for manual testing and demos.
 
-    uv run python seed.py                       # document 002's customers + 20 Faker customers
+    uv run python seed.py                       # the 5 sample customers + 20 Faker customers
     uv run python seed.py --customers 10000     # about a million transactions, in bulk
     uv run python seed.py --customers 1000 --seed 7
     uv run python seed.py --reset               # drop everything and start again
@@ -8,12 +8,13 @@
 With ENVIRONMENT=production it refuses to run (the demo logins' passwords are published) unless
 given --allow-production.
 
-Always seeded (idempotent: existing ones are skipped): the five sample customers of document 002
-with their fixed CustomerOIDs, institutions, holdings, accounts, transactions, spending and
-derivatives, each with a login (john.doe, jane.smith, robert.johnson, abc.corporation,
-michael.chen). Faker customers (customer00001 ...) get a year of financial life: salary, rent,
-utilities, card spending by category (the spending table is the sum of it), savings transfers,
-a few holdings bought during the year, dividends and now and then a derivative.
+Always seeded (idempotent: existing ones are skipped): the five sample customers of the
+portfolio-analysis API (compatible with the Dummy Bank API) with their fixed CustomerOIDs,
+institutions, holdings, accounts, transactions, spending and derivatives, each with a login
+(john.doe, jane.smith, robert.johnson, abc.corporation, michael.chen). Faker customers
+(customer00001 ...) get a year of financial life: salary, rent, utilities, card spending by
+category (the spending table is the sum of it), savings transfers, a few holdings bought during
+the year, dividends and now and then a derivative.
 
 The same `--seed` gives the same data, byte for byte: every row comes from a generator keyed by
 the seed and the customer's number, timestamps from a fixed clock, and the sandbox password
@@ -1088,7 +1089,7 @@ def print_credentials(staff: list[tuple[str, str, str]], report: SeedReport) -> 
         table.add_row("customer", f"{seeded_username(1)} ...", SANDBOX_PASSWORD)
     console.print(table)
     console.print(
-        f"document 002 customers created: {report.document_customers_created}, already there: "
+        f"sample customers created: {report.document_customers_created}, already there: "
         f"{report.document_customers_skipped}\n"
         f"customers created: {report.customers_created}, already there: "
         f"{report.customers_skipped}, accounts created: {report.accounts_created}\n"

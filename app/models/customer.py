@@ -114,7 +114,7 @@ class CustomerPublic(CustomerBase):
 
 
 class CustomerCreate(CustomerBase):
-    """What `POST /register-customer` (document 002) takes: a name and, optionally, the id."""
+    """What `POST /register-customer` takes: a name and, optionally, the id."""
 
     name: Name = Field(schema_extra={"examples": ["New Customer"]})
     customer_oid: str | None = Field(

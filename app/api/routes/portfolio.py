@@ -1,4 +1,5 @@
-"""The portfolio-analysis API: the whole picture in one call, and transactions page by page."""
+"""Portfolios (the portfolio-analysis API): the whole picture in one call, and transactions
+page by page."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from app.schemas.errors import error_responses
 from app.schemas.portfolio import Portfolio, TransactionPage
 from app.services import portfolio
 
-router = APIRouter(tags=["portfolio-analysis"])
+router = APIRouter(tags=["portfolio"])
 
 TransactionsLimit = Annotated[
     int,

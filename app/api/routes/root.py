@@ -100,7 +100,7 @@ def landing_html(page: Landing, settings: Settings) -> str:
             "Portfolio-analysis API (compatible with the Dummy Bank API)",
             "<code>GET /user-portfolio/{customer_oid}</code>: holdings, accounts, transactions, "
             "spending, derivatives and a summary in the customer's reporting currency"
-            f"{tag('portfolio-analysis')}.",
+            f"{tag('portfolio')}.",
         ),
         (
             "MCP server (for AI agents)",
