@@ -8,18 +8,18 @@ does, so a fresh database works. stdout carries the protocol; logs go to stderr.
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine
+from app.core.logs import configure_logging
 from app.mcp.server import build_mcp_server
 from app.services import startup
 
 
 def main(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
+    configure_logging(settings.log_level, stream=sys.stderr)
     settings.check_admin_password()
     engine = create_db_engine(settings)
     try:

@@ -61,7 +61,8 @@ BaseCurrency = Annotated[
         min_length=3,
         max_length=3,
         description="ISO 4217 currency of the converted totals (e.g. EUR, USD); default: the "
-        "bank's BASE_CURRENCY setting",
+        "customer's reporting currency, the currency of most of their cash (the bank's "
+        "BASE_CURRENCY on a tie or with no cash)",
     ),
 ]
 Month = Annotated[
@@ -109,9 +110,6 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
     def reading() -> Iterator[Session]:
         with tool_errors(), new_session(engine) as session:
             yield session
-
-    def currency(requested: str | None) -> str:
-        return requested or settings.base_currency
 
     @tool("List customers")
     def list_customers(
@@ -178,7 +176,8 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
             return portfolio.get_portfolio(
                 session=session,
                 customer_id=customers.parse_customer_oid(customer_oid),
-                base_currency=currency(base_currency),
+                base_currency=base_currency,
+                bank_currency=settings.base_currency,
                 transactions_limit=transactions_limit,
             )
 
@@ -196,7 +195,8 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
             return portfolio.get_summary(
                 session=session,
                 customer_id=customers.parse_customer_oid(customer_oid),
-                base_currency=currency(base_currency),
+                base_currency=base_currency,
+                bank_currency=settings.base_currency,
             )
 
     @tool("A customer's transactions")
@@ -251,7 +251,8 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
             return portfolio.spending_by_category(
                 session=session,
                 customer_id=customers.parse_customer_oid(customer_oid),
-                base_currency=currency(base_currency),
+                base_currency=base_currency,
+                bank_currency=settings.base_currency,
                 from_month=from_month,
                 to_month=to_month,
             )

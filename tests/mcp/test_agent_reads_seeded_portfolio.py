@@ -49,7 +49,10 @@ def test_get_portfolio_for_john_doe_equals_the_rest_portfolio(
     assert {asset["symbol"] for asset in mcp["assets"]} == {"AAPL", "GOOGL", "US10Y", "BTC", "SPY"}
     summary = mcp["portfolio_summary"]
     assert (summary["total_assets"], summary["total_transactions"]) == (5, 10)
-    assert summary["total_cash_balance"] == "71082.95"
+    # In his reporting currency, USD (most of his cash): 50000 + 25000 EUR * 1.0850.
+    assert summary["base_currency"] == "USD"
+    assert summary["total_cash_balance"] == "77125.00"
+    assert summary["total_spending"] == "2500.00"
     assert summary["totals_by_currency"]["USD"]["cash_balance"] == "50000.00"
     assert agent.ok("get_portfolio_summary", {"customer_oid": JOHN}) == rest["portfolio_summary"]
 
