@@ -1,6 +1,6 @@
 """Fill the database (or a sandbox) with deterministic sample data for manual testing and demos.
 
-    uv run python seed.py                       # the five sample customers + 20 generated ones
+    uv run python seed.py                       # the 5 sample customers + 20 Faker customers
     uv run python seed.py --customers 10000     # about a million transactions, in bulk
     uv run python seed.py --customers 1000 --seed 7
     uv run python seed.py --reset               # drop everything and start again
@@ -10,11 +10,12 @@ With ENVIRONMENT=production it refuses to run (the demo logins' passwords are pu
 given --allow-production.
 
 Always seeded (idempotent: existing ones are skipped): the five sample customers of the
-portfolio-analysis API with their fixed CustomerOIDs, institutions, holdings, accounts,
-transactions, spending and derivatives, each with a login (john.doe, jane.smith,
-robert.johnson, abc.corporation, michael.chen). Generated customers (customer00001 ...) get a
-year of financial life: salary, rent, utilities, card spending by category, savings transfers,
-a few holdings bought during the year, dividends and now and then a derivative.
+portfolio-analysis API (compatible with the Dummy Bank API) with their fixed CustomerOIDs,
+institutions, holdings, accounts, transactions, spending and derivatives, each with a login
+(john.doe, jane.smith, robert.johnson, abc.corporation, michael.chen). Faker customers
+(customer00001 ...) get a year of financial life: salary, rent, utilities, card spending by
+category (the spending table is the sum of it), savings transfers, a few holdings bought during
+the year, dividends and now and then a derivative.
 
 The same `--seed` gives the same data, byte for byte. All seeded logins share one sandbox
 password; the demo admin and analyst get their own.

@@ -15,7 +15,6 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -29,6 +28,7 @@ from app.api.routes import (
     auth,
     customer_directory,
     customers,
+    docs,
     funding,
     portfolio,
     reference,
@@ -41,6 +41,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine
 from app.core.headers import SECURITY_HEADERS, SecurityHeadersMiddleware
 from app.core.limits import BodySizeLimitMiddleware
+from app.core.logs import configure_logging
 from app.errors import AppError
 from app.mcp.auth import BankTokenVerifier
 from app.mcp.http import MCP_PATH, McpHttpEndpoint
@@ -98,7 +99,7 @@ async def _sweep_expired_sandboxes(hub: SandboxHub) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level)
     settings.check_admin_password()
     # Resolve the signing key once (from the environment or the local key file).
     settings = settings.model_copy(update={"secret_key": settings.resolve_secret_key()})
@@ -145,9 +146,11 @@ def _new_app(settings: Settings) -> FastAPI:
     if not settings.serves_docs:
         # No Swagger UI, no ReDoc and no schema: 404 like any unknown path.
         return FastAPI(docs_url=None, redoc_url=None, openapi_url=None, **options)
-    # Swagger UI and ReDoc are served from the package's own files, not a CDN: the sandbox's
-    # docs work offline and behind firewalls.
-    return FastAPIOffline(swagger_ui_parameters={"persistAuthorization": True}, **options)
+    # Swagger UI and ReDoc are served from this server's own files, not a CDN: the sandbox's
+    # docs work offline and behind firewalls (app/api/routes/docs.py).
+    app = FastAPI(docs_url=None, redoc_url=None, **options)
+    docs.add_docs(app)
+    return app
 
 
 def _add_mcp(app: FastAPI, settings: Settings) -> None:
@@ -195,8 +198,12 @@ def _add_exception_handlers(app: FastAPI) -> None:
         # FastAPI's own handler echoes the input, which can hold what JSON output cannot:
         # NaN or Infinity (Python's json reads them) or a lone surrogate ("\ud800"). It then
         # fails to render and the client gets a 500. It would also echo secrets.
-        form = request.headers.get("content-type", "").lower().startswith(_FORM_TYPES)
-        errors = [_without_secrets(error, form_body=form) for error in exc.errors()]
+        content_type = request.headers.get("content-type")
+        form = (content_type or "").lower().startswith(_FORM_TYPES)
+        errors = [
+            _with_human_message(_without_secrets(error, form_body=form), content_type)
+            for error in exc.errors()
+        ]
         return JSONResponse({"detail": _json_safe(jsonable_encoder(errors))}, 422)
 
     @app.exception_handler(PoolTimeoutError)
@@ -247,6 +254,48 @@ def _without_secrets(error: dict[str, Any], *, form_body: bool) -> dict[str, Any
     ):
         return {name: item for name, item in error.items() if name != "input"}
     return {**error, "input": _redact(value)}
+
+
+_JSON_HINT = "send a JSON object with the header Content-Type: application/json"
+# The errors Pydantic reports for a whole body that is not an object (or absent).
+_NOT_AN_OBJECT = {"model_attributes_type", "model_type", "dict_type", "missing"}
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _with_human_message(error: dict[str, Any], content_type: str | None) -> dict[str, Any]:
+    """The error with a one-line `msg` a person understands where Pydantic's speaks of parser
+    internals: a body that is not valid JSON ("JSON decode error"), and a body that is absent or
+    was not sent as JSON, most often for want of a Content-Type header ("Input should be a valid
+    dictionary or object to extract fields from"). Its `loc` and `type` stay as they are."""
+    kind, loc = error.get("type"), tuple(error.get("loc", ()))
+    if kind == "json_invalid":
+        reason = str((error.get("ctx") or {}).get("error") or "").strip()
+        where = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        because = f" ({reason}{where})" if reason else where
+        message = f"The request body is not valid JSON{because}: check quotes, commas and braces"
+        return {**error, "msg": message}
+    if loc != ("body",) or kind not in _NOT_AN_OBJECT:
+        return error
+    if not content_type:
+        message = (
+            "The request body is required"
+            if kind == "missing"
+            else "The request has no Content-Type header"
+        )
+        return {**error, "msg": f"{message}: {_JSON_HINT}"}
+    if not _is_json(content_type):
+        media_type = content_type.split(";", 1)[0].strip()[:100]
+        return {**error, "msg": f"The request body was sent as {media_type!r}: {_JSON_HINT}"}
+    if kind == "missing":
+        return {**error, "msg": f"The request body is empty: {_JSON_HINT}"}
+    return {
+        **error,
+        "msg": "The request body must be a JSON object ({...}), not an array or a value",
+    }
 
 
 def _redact(value: Any) -> Any:

@@ -38,6 +38,8 @@ from tests.utils.databases import (
     server_url,
 )
 
+pytest_plugins = ["tests.progress"]
+
 
 def pytest_report_header() -> str:
     url = server_url()

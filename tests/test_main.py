@@ -224,6 +224,7 @@ DOCS_PATHS = [
     "/openapi.json",
     "/docs/oauth2-redirect",
     "/static-offline-docs/swagger-ui.css",
+    "/static-offline-docs/redoc.standalone.js",
 ]
 
 

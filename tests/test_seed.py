@@ -203,10 +203,13 @@ def test_john_doe_portfolio_after_seeding(seeded: Path) -> None:
         "EUR": {"cash_balance": "25000.00", "spending": "0.00", "assets_value": "0.00"},
         "USD": {"cash_balance": "50000.00", "spending": "2500.00", "assets_value": "229350.00"},
     }
-    # In EUR with the seeded EUR/USD 1.0850: USD->EUR 0.9216589862.
-    assert summary["total_cash_balance"] == "71082.95"  # 25000 + 50000 * 0.9216589862
-    assert summary["total_spending"] == "2304.15"  # 2500 * 0.9216589862
-    assert summary["total_assets_value"] == "211382.49"  # 229350 * 0.9216589862
+    # Most of John Doe's cash is in dollars, so his summary is in USD: his spending rows add up
+    # to 2,500.00 USD as the portfolio-analysis API's sample shows; EUR/USD 1.0850 for the rest.
+    assert summary["base_currency"] == "USD"
+    assert summary["fx_rates"] == {"EUR": "1.085", "USD": "1.00"}
+    assert summary["total_cash_balance"] == "77125.00"  # 50000 + 25000 * 1.0850
+    assert summary["total_spending"] == "2500.00"
+    assert summary["total_assets_value"] == "229350.00"
     assert summary["has_data"] == dict.fromkeys(
         ("assets", "accounts", "transactions", "spending", "derivatives"), True
     )

@@ -92,7 +92,8 @@ class Settings(BaseSettings):
         "EUR/CHF": Decimal("0.9400"),
         "EUR/JPY": Decimal("162.00"),
     }
-    # Portfolio totals are converted into this currency unless a request names another.
+    # The bank's base currency: values cash to find a customer's reporting currency (the
+    # portfolio summary's currency unless a request names another) and wins its ties.
     base_currency: str = Field(default="EUR", min_length=3, max_length=3)
 
     # The MCP server for AI agents at /mcp (streamable HTTP; analyst and admin tokens only).

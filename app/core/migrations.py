@@ -160,8 +160,14 @@ def _run_upgrade(connection: Connection) -> None:
             FOUNDATION_REVISION,
         )
         command.stamp(config, FOUNDATION_REVISION)
-    if current != set(script.get_heads()):
+    heads = set(script.get_heads())
+    if current != heads:
         command.upgrade(config, "head")
+        logger.info(
+            "database schema migrated from revision %s to %s",
+            ", ".join(sorted(current)) or "none",
+            ", ".join(sorted(heads)),
+        )
 
 
 def upgrade(connection: Connection) -> None:

@@ -10,11 +10,11 @@ does, so a fresh database works. stdout carries the protocol; logs go to stderr.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine
+from app.core.logs import configure_logging
 from app.mcp.server import build_mcp_server
 from app.services import sandboxes, startup
 
@@ -24,7 +24,7 @@ def main(settings: Settings | None = None, argv: list[str] | None = None) -> Non
     parser.add_argument("--sandbox", metavar="SANDBOX_ID", help="serve this sandbox (sbx_...)")
     args = parser.parse_args(argv or [])
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
+    configure_logging(settings.log_level, stream=sys.stderr)
     settings.check_admin_password()
     engine = create_db_engine(settings)
     try:

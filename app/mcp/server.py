@@ -99,7 +99,8 @@ def build_mcp_server(
         SUMMARY_URI,
         name="portfolio_summary",
         title="A customer's portfolio summary",
-        description="The summary of get_portfolio_summary as JSON, in the bank's base currency.",
+        description="The summary of get_portfolio_summary as JSON, in the customer's reporting "
+        "currency (the currency of most of their cash).",
         mime_type="application/json",
     )
     def portfolio_summary(customer_oid: str) -> str:
@@ -108,7 +109,8 @@ def build_mcp_server(
                 summary = portfolio.get_summary(
                     session=session,
                     customer_id=customers.parse_customer_oid(customer_oid),
-                    base_currency=settings.base_currency,
+                    base_currency=None,
+                    bank_currency=settings.base_currency,
                 )
         except (NotFound, BadRequest) as exc:
             raise ResourceNotFoundError(exc.message) from exc

@@ -62,7 +62,8 @@ BaseCurrency = Annotated[
         min_length=3,
         max_length=3,
         description="ISO 4217 currency of the converted totals (e.g. EUR, USD); default: the "
-        "bank's BASE_CURRENCY setting",
+        "customer's reporting currency, the currency of most of their cash (the bank's "
+        "BASE_CURRENCY on a tie or with no cash)",
     ),
 ]
 Month = Annotated[
@@ -110,9 +111,6 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
     def reading() -> Iterator[Session]:
         with tool_errors(), new_session(sandbox_engine(engine)) as session:
             yield session
-
-    def currency(requested: str | None) -> str:
-        return requested or settings.base_currency
 
     @tool("List customers")
     def list_customers(
@@ -179,7 +177,8 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
             return portfolio.get_portfolio(
                 session=session,
                 customer_id=customers.parse_customer_oid(customer_oid),
-                base_currency=currency(base_currency),
+                base_currency=base_currency,
+                bank_currency=settings.base_currency,
                 transactions_limit=transactions_limit,
             )
 
@@ -197,7 +196,8 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
             return portfolio.get_summary(
                 session=session,
                 customer_id=customers.parse_customer_oid(customer_oid),
-                base_currency=currency(base_currency),
+                base_currency=base_currency,
+                bank_currency=settings.base_currency,
             )
 
     @tool("A customer's transactions")
@@ -252,7 +252,8 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
             return portfolio.spending_by_category(
                 session=session,
                 customer_id=customers.parse_customer_oid(customer_oid),
-                base_currency=currency(base_currency),
+                base_currency=base_currency,
+                bank_currency=settings.base_currency,
                 from_month=from_month,
                 to_month=to_month,
             )

@@ -75,7 +75,7 @@ class AccountPublic(AccountBase):
 
 
 class BankAccountPublic(AccountBase):
-    """An account in the portfolio (document 002): ours or aggregated, with its institution."""
+    """An account in the portfolio: ours or aggregated, with its institution."""
 
     id: int
     customer_oid: uuid.UUID

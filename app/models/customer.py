@@ -28,6 +28,8 @@ class Customer(CustomerBase, table=True):
 
 
 USERNAME_PATTERN = r"^[A-Za-z0-9._-]{3,20}$"
+# Well-formed country code: two ASCII letters. Whether it is allowed is the service's rule.
+COUNTRY_PATTERN = r"^[A-Za-z]{2}$"
 
 
 class CustomerRegister(CustomerBase):
@@ -44,8 +46,9 @@ class CustomerRegister(CustomerBase):
     country: str = Field(
         min_length=2,
         max_length=2,
-        description="ISO 3166-1 alpha-2; must be on the allowed list",
-        schema_extra={"examples": ["NL"]},
+        description="ISO 3166-1 alpha-2, two letters in any case; a code that is not on the "
+        "allowed list (unknown codes included) is refused with 403",
+        schema_extra={"pattern": COUNTRY_PATTERN, "examples": ["NL"]},
     )
     id_document: str = Field(
         min_length=5,
@@ -111,7 +114,7 @@ class CustomerPublic(CustomerBase):
 
 
 class CustomerCreate(CustomerBase):
-    """What `POST /register-customer` (document 002) takes: a name and, optionally, the id."""
+    """What `POST /register-customer` takes: a name and, optionally, the id."""
 
     name: Name = Field(schema_extra={"examples": ["New Customer"]})
     customer_oid: str | None = Field(

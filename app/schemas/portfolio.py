@@ -1,4 +1,4 @@
-"""The portfolio of document 002 and the transaction pages: shapes that span several entities."""
+"""The portfolio-analysis API's portfolio and transaction pages: shapes over several entities."""
 
 from __future__ import annotations
 
@@ -37,7 +37,11 @@ class HasData(BaseModel):
 
 class PortfolioSummary(BaseModel):
     customer_oid: uuid.UUID
-    base_currency: str = Field(description="The currency of every converted total below")
+    base_currency: str = Field(
+        description="The currency of every converted total below: the `base_currency` asked "
+        "for, else the customer's reporting currency (the currency of most of their cash, "
+        "valued at the bank's base currency; the bank's base currency on a tie or with no cash)"
+    )
     total_cash_balance: MoneyOut = Field(description="All bank accounts, in base_currency")
     total_spending: MoneyOut = Field(description="All spending rows, in base_currency")
     total_assets: int = Field(description="Number of holdings")

@@ -67,7 +67,9 @@ async def register(
     against the client address first (429 over its hourly limit), and the password is hashed
     on the bounded hashing threads (503 when none is free in time)."""
     check_date_of_birth(data.dob)
-    country, _ = reference.iso_country(data.country)
+    # Well-formed (two letters) by the model; any code off the allowed list, known to ISO or
+    # not ("XX"), is refused with 403 below, as the retail API's clients expect.
+    country = data.country.upper()
     await run_in_threadpool(
         lambda: throttle.begin_registration(
             session=session, settings=settings, address=address, now=utcnow()

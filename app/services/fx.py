@@ -10,7 +10,7 @@ rounded rate is both shown and used, so every converted total can be checked by 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -111,6 +111,10 @@ class Converter:
             raise UnsupportedCurrency(f"Currency {code} is not supported")
         rows = session.exec(select(FxRate)).all()
         return cls(target=code, rates={(r.base_currency, r.quote_currency): r.rate for r in rows})
+
+    def into(self, target: str) -> Converter:
+        """The same rates, converting into another currency."""
+        return replace(self, target=target)
 
     def _leg(self, source: str, target: str) -> Decimal | None:
         if source == target:

@@ -1,17 +1,22 @@
-"""The portfolio of document 002: a customer's whole financial picture in one read.
+"""The portfolio-analysis API's portfolio: a customer's whole financial picture in one read.
 
 Every request costs a fixed number of SQL statements whatever the customer's history holds:
 one per section, the latest transactions only (`transactions_limit`), and the totals computed in
 SQL over all rows (counts in one statement, per-currency sums grouped by currency). Older
 transactions are read page by page with a keyset cursor on (occurred_at, id), newest first,
 which costs the same at any depth thanks to the index on (customer_id, occurred_at, id).
+
+Converted totals are in the currency the caller asks for (`base_currency`) or, when it asks for
+none, in the customer's reporting currency (`reporting_currency`): the currency of most of their
+cash, so a customer who lives in dollars reads dollars, and a one-currency customer's totals are
+plain sums with no rate applied.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -138,10 +143,48 @@ def _sums_by_currency(
     return dict(session.exec(statement).all())
 
 
+def reporting_currency(cash: Mapping[str, Decimal], *, bank: Converter) -> str:
+    """The currency of most of a customer's cash: the one whose balances, valued in the bank's
+    base currency (`bank.target`) at exact rates, are the largest. The bank's base currency when
+    two currencies tie for the most, or when no currency holds a positive balance."""
+    held = {code: amount for code, amount in cash.items() if amount > 0}
+    if len(held) == 1:
+        (only,) = held
+        return only
+    valued = sorted(
+        ((amount * bank.rate(code), code) for code, amount in held.items()), reverse=True
+    )
+    if not valued or (len(valued) > 1 and valued[0][0] == valued[1][0]):
+        return bank.target
+    return valued[0][1]
+
+
+def _converter(
+    session: Session,
+    *,
+    base_currency: str | None,
+    bank_currency: str,
+    cash: Mapping[str, Decimal],
+) -> Converter:
+    """Into `base_currency` when one is asked for, else into the customer's reporting currency."""
+    if base_currency is not None:
+        return Converter.load(session=session, target=base_currency)
+    bank = Converter.load(session=session, target=bank_currency)
+    return bank.into(reporting_currency(cash, bank=bank))
+
+
+def _cash_by_currency(session: Session, customer_id: uuid.UUID) -> dict[str, Decimal]:
+    return _sums_by_currency(
+        session, col(Account.balance), col(Account.currency), col(Account.customer_id), customer_id
+    )
+
+
 def summarise(
-    *, session: Session, customer_id: uuid.UUID, converter: Converter
+    *, session: Session, customer_id: uuid.UUID, base_currency: str | None, bank_currency: str
 ) -> PortfolioSummary:
-    """The portfolio summary over all of the customer's rows, in three SQL statements."""
+    """The portfolio summary over all of the customer's rows, in four SQL statements plus the
+    rates. Totals are converted into `base_currency`, or into the customer's reporting currency
+    when it is None (`bank_currency` is the bank's base, the tie-breaker)."""
 
     def count(column: Any, owner: Any, distinct: bool = False) -> Any:
         counted = func.count(func.distinct(column)) if distinct else func.count(column)
@@ -160,8 +203,9 @@ def summarise(
     ).one()
     assets, accounts, transactions, spending_rows, categories, derivatives = counts
 
-    cash = _sums_by_currency(
-        session, col(Account.balance), col(Account.currency), col(Account.customer_id), customer_id
+    cash = _cash_by_currency(session, customer_id)
+    converter = _converter(
+        session, base_currency=base_currency, bank_currency=bank_currency, cash=cash
     )
     spending = _sums_by_currency(
         session,
@@ -209,12 +253,13 @@ def get_portfolio(
     *,
     session: Session,
     customer_id: uuid.UUID,
-    base_currency: str,
+    base_currency: str | None,
+    bank_currency: str,
     transactions_limit: int = DEFAULT_TRANSACTIONS_LIMIT,
 ) -> Portfolio:
-    """Everything the customer has, with the latest transactions and the summary."""
+    """Everything the customer has, with the latest transactions and the summary (converted as
+    `summarise` says)."""
     customer = _customer(session, customer_id)
-    converter = Converter.load(session=session, target=base_currency)
     assets = session.exec(
         select(Asset)
         .where(col(Asset.customer_id) == customer_id)
@@ -242,18 +287,27 @@ def get_portfolio(
         transactions_next_cursor=next_cursor,
         spending=[SpendingPublic.from_row(s) for s in spending],
         derivative_transactions=[DerivativeTransactionPublic.from_row(d) for d in derivatives],
-        portfolio_summary=summarise(session=session, customer_id=customer_id, converter=converter),
+        portfolio_summary=summarise(
+            session=session,
+            customer_id=customer_id,
+            base_currency=base_currency,
+            bank_currency=bank_currency,
+        ),
     )
 
 
 def get_summary(
-    *, session: Session, customer_id: uuid.UUID, base_currency: str
+    *, session: Session, customer_id: uuid.UUID, base_currency: str | None, bank_currency: str
 ) -> PortfolioSummary:
     """Only the portfolio's summary: the totals without the rows (four SQL statements plus the
     customer and the rates)."""
     _customer(session, customer_id)
-    converter = Converter.load(session=session, target=base_currency)
-    return summarise(session=session, customer_id=customer_id, converter=converter)
+    return summarise(
+        session=session,
+        customer_id=customer_id,
+        base_currency=base_currency,
+        bank_currency=bank_currency,
+    )
 
 
 def _month(value: str | None, name: str) -> str | None:
@@ -269,17 +323,22 @@ def spending_by_category(
     *,
     session: Session,
     customer_id: uuid.UUID,
-    base_currency: str,
+    base_currency: str | None,
+    bank_currency: str,
     from_month: str | None = None,
     to_month: str | None = None,
 ) -> SpendingByCategory:
     """Spending per category over the months from `from_month` to `to_month` (both included,
-    either open), summed in SQL per category and currency, the largest category first."""
+    either open), summed in SQL per category and currency, the largest category first; totals
+    in `base_currency`, else in the customer's reporting currency, as in the summary."""
     first, last = _month(from_month, "from_month"), _month(to_month, "to_month")
     if first and last and first > last:
         raise ValidationFailed("'from_month' must not be after 'to_month'")
     _customer(session, customer_id)
-    converter = Converter.load(session=session, target=base_currency)
+    cash = {} if base_currency is not None else _cash_by_currency(session, customer_id)
+    converter = _converter(
+        session, base_currency=base_currency, bank_currency=bank_currency, cash=cash
+    )
     conditions: list[Any] = [col(Spending.customer_id) == customer_id]
     if first:
         conditions.append(col(Spending.month) >= first)

@@ -130,7 +130,51 @@ def test_default_limit_is_one_mebibyte(client: TestClient) -> None:
 def test_malformed_json_is_422(client: TestClient, content: bytes) -> None:
     response = client.post("/customers/register", content=content, headers=JSON)
     assert response.status_code == 422
-    assert response.json()["detail"][0]["type"] in {"json_invalid", "model_attributes_type"}
+    (error,) = response.json()["detail"]
+    assert error["type"] == "json_invalid"
+    assert error["loc"][0] == "body"
+    assert error["msg"].startswith("The request body is not valid JSON (")
+    assert "\n" not in error["msg"]
+
+
+def test_malformed_json_says_what_and_where_in_one_line(client: TestClient) -> None:
+    response = client.post("/customers/register", content=b'{"name": }', headers=JSON)
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "type": "json_invalid",
+            "loc": ["body", 9],
+            "msg": "The request body is not valid JSON (Expecting value at character 9): "
+            "check quotes, commas and braces",
+            "input": {},
+            "ctx": {"error": "Expecting value"},
+        }
+    ]
+
+
+def test_a_json_body_without_content_type_says_to_send_one(client: TestClient) -> None:
+    response = client.post("/customers/register", content=json_bytes(registration_body("no.type")))
+    assert "content-type" not in response.request.headers
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "type": "model_attributes_type",
+            "loc": ["body"],
+            "msg": "The request has no Content-Type header: send a JSON object with the header "
+            "Content-Type: application/json",
+        }
+    ]
+
+
+def test_no_body_and_no_content_type_says_a_body_is_required(client: TestClient) -> None:
+    response = client.post("/customers/register")
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert (error["loc"], error["type"]) == (["body"], "missing")
+    assert error["msg"] == (
+        "The request body is required: send a JSON object with the header "
+        "Content-Type: application/json"
+    )
 
 
 @pytest.mark.parametrize("content", [b"\xff\xfe\x00", b'{"name": "\xc3\x28"}'])
@@ -145,13 +189,20 @@ def test_json_that_is_not_an_object_is_422(client: TestClient, content: bytes) -
     response = client.post("/customers/register", content=content, headers=JSON)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body"]
+    assert response.json()["detail"][0]["msg"].startswith("The request body must be a JSON object")
 
 
 def test_empty_body_is_422(client: TestClient) -> None:
     response = client.post("/customers/register", content=b"", headers=JSON)
     assert response.status_code == 422
     assert response.json()["detail"] == [
-        {"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}
+        {
+            "type": "missing",
+            "loc": ["body"],
+            "msg": "The request body is empty: send a JSON object with the header "
+            "Content-Type: application/json",
+            "input": None,
+        }
     ]
 
 
@@ -164,12 +215,19 @@ def test_wrong_content_type_is_422(client: TestClient, content_type: str) -> Non
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body"]
+    assert response.json()["detail"][0]["msg"] == (
+        f"The request body was sent as {content_type!r}: send a JSON object with the header "
+        "Content-Type: application/json"
+    )
 
 
 def test_form_body_for_a_json_route_is_422(client: TestClient) -> None:
     response = client.post("/customers/register", data=registration_body("form.user"))
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body"]
+    assert response.json()["detail"][0]["msg"].startswith(
+        "The request body was sent as 'application/x-www-form-urlencoded': send a JSON object"
+    )
 
 
 @pytest.mark.parametrize("literal", [b"NaN", b"Infinity", b"-Infinity"])

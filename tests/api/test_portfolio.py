@@ -271,7 +271,8 @@ def test_portfolio_sections(
 def test_summary_totals_convert_every_currency_into_the_base(
     client: TestClient, customer: AuthedUser, alice_data: uuid.UUID
 ) -> None:
-    summary = client.get("/portfolio", headers=customer.headers).json()["portfolio_summary"]
+    body = client.get("/portfolio?base_currency=EUR", headers=customer.headers).json()
+    summary = body["portfolio_summary"]
     # USD->EUR = 1/1.0850 and GBP->EUR = 1/0.8550, to ten places; rounded half-even once, last:
     # 25000 + 50000 * 0.9216589862 + 1234.57 * 1.1695906433 = 72526.8908...
     assert summary["base_currency"] == "EUR"
@@ -315,6 +316,83 @@ def test_summary_in_another_base_currency_uses_a_cross_rate(
     assert summary["fx_rates"] == {"EUR": "1.085", "GBP": "1.269005848", "USD": "1.00"}
     assert summary["total_cash_balance"] == "78691.68"
     assert summary["total_assets_value"] == "122500.00"
+
+
+# --- the reporting currency: the summary's currency when none is asked for ----------------
+
+
+def test_summary_defaults_to_the_currency_of_most_of_the_cash(
+    client: TestClient, customer: AuthedUser, alice_data: uuid.UUID
+) -> None:
+    """Alice holds 50000 USD, 25000 EUR and 1234.57 GBP: most of her cash (valued in the bank's
+    EUR, 46082.95 against 25000) is in dollars, so her summary reads dollars."""
+    default = client.get("/portfolio", headers=customer.headers).json()["portfolio_summary"]
+    in_usd = client.get("/portfolio?base_currency=USD", headers=customer.headers).json()
+    assert default["base_currency"] == "USD"
+    assert default == in_usd["portfolio_summary"]
+    assert default["total_spending"] == "981.44"  # (500 + 312.40) * 1.0850 + 99.99
+    assert default["total_assets_value"] == "122500.00"  # USD holdings: no rate applied
+
+
+def test_a_one_currency_customer_reads_plain_sums(
+    client: TestClient, session: Session, analyst_headers: dict[str, str]
+) -> None:
+    sam = add_customer(session, "Sam Dollar")
+    bank = add_institution(session)
+    add_account(session, sam, bank, balance="1200.10", currency="USD")
+    add_account(session, sam, bank, balance="0.33", currency="USD", account_type=AccountType.saving)
+    add_asset(session, sam, "AAPL", quantity="3", value="450.01", currency="USD")
+    add_spending(session, sam, "rent", month="2025-01", amount="999.99", currency="USD")
+    add_spending(session, sam, "dining", month="2025-01", amount="0.02", currency="USD")
+    summary = portfolio(client, str(sam), analyst_headers)["portfolio_summary"]
+    assert summary["base_currency"] == "USD"
+    assert summary["fx_rates"] == {"USD": "1.00"}
+    assert (
+        summary["total_cash_balance"],
+        summary["total_spending"],
+        summary["total_assets_value"],
+    ) == ("1200.43", "1000.01", "450.01")
+    assert summary["totals_by_currency"] == {
+        "USD": {"cash_balance": "1200.43", "spending": "1000.01", "assets_value": "450.01"}
+    }
+
+
+def test_a_tie_or_no_cash_reads_the_banks_base_currency(
+    client: TestClient,
+    session: Session,
+    admin_headers: dict[str, str],
+    analyst_headers: dict[str, str],
+) -> None:
+    for quote, rate in (("USD", "2"), ("GBP", "4")):  # exact: 1 USD = 0.5 EUR, 1 GBP = 0.25 EUR
+        response = client.put(
+            f"/admin/fx-rates/EUR/{quote}", json={"rate": rate}, headers=admin_headers
+        )
+        assert response.status_code == 200, response.text
+    tied = add_customer(session, "Tia Tie")
+    bank = add_institution(session)
+    add_account(session, tied, bank, balance="200.00", currency="USD")  # 100 EUR
+    add_account(
+        session, tied, bank, balance="400.00", currency="GBP", account_type=AccountType.saving
+    )  # 100 EUR
+    summary = portfolio(client, str(tied), analyst_headers)["portfolio_summary"]
+    assert summary["base_currency"] == "EUR"
+    assert summary["total_cash_balance"] == "200.00"
+
+    no_cash = add_customer(session, "Nora Nocash")
+    add_spending(session, no_cash, "rent", month="2025-01", amount="10.00", currency="USD")
+    summary = portfolio(client, str(no_cash), analyst_headers)["portfolio_summary"]
+    assert summary["base_currency"] == "EUR"
+    assert summary["total_spending"] == "5.00"
+
+
+def test_base_currency_still_converts_on_request(
+    client: TestClient, customer: AuthedUser, alice_data: uuid.UUID, analyst_headers: dict[str, str]
+) -> None:
+    asked = portfolio(client, customer.customer_oid, analyst_headers, base_currency="gbp")
+    summary = asked["portfolio_summary"]
+    assert summary["base_currency"] == "GBP"
+    assert summary["totals_by_currency"]["GBP"]["cash_balance"] == "1234.57"
+    assert summary["fx_rates"]["EUR"] == "0.855"
 
 
 def test_totals_count_all_rows_while_only_the_latest_are_embedded(
@@ -372,7 +450,7 @@ def test_a_currency_without_rate_is_a_clear_422_until_an_admin_adds_one(
     )
     bank = add_institution(session, "Zurich Private", routing_number=None, bic="ZRCHCHZZ")
     add_account(session, uuid.UUID(customer.customer_oid), bank, balance="940.00", currency="CHF")
-    missing = client.get("/portfolio", headers=customer.headers)
+    missing = client.get("/portfolio?base_currency=EUR", headers=customer.headers)
     assert missing.status_code == 422
     assert missing.json() == {
         "detail": "No FX rate to convert CHF into EUR; an admin can set one with "
@@ -380,7 +458,8 @@ def test_a_currency_without_rate_is_a_clear_422_until_an_admin_adds_one(
     }
     added = client.put("/admin/fx-rates/EUR/CHF", json={"rate": "0.9400"}, headers=admin_headers)
     assert added.status_code == 201
-    summary = client.get("/portfolio", headers=customer.headers).json()["portfolio_summary"]
+    in_eur = client.get("/portfolio?base_currency=EUR", headers=customer.headers).json()
+    summary = in_eur["portfolio_summary"]
     assert summary["total_cash_balance"] == "1000.00"  # 940 / 0.94
     assert summary["fx_rates"]["CHF"] == "1.0638297872"
 

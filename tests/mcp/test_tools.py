@@ -315,7 +315,9 @@ def test_get_transactions_refuses_bad_input(
 
 
 def test_get_spending_by_category_totals_per_category(analyst_mcp: McpCaller, pat: str) -> None:
-    spending = analyst_mcp.ok("get_spending_by_category", {"customer_oid": pat})
+    spending = analyst_mcp.ok(
+        "get_spending_by_category", {"customer_oid": pat, "base_currency": "EUR"}
+    )
     usd_in_eur = (1 / Decimal("1.0850")).quantize(Decimal("0.0000000001"))  # EUR/USD inverted
     usd_spent = Decimal("99.99") * usd_in_eur  # rounded once, at the end of each total
     assert spending == {
@@ -357,6 +359,19 @@ def test_get_spending_by_category_totals_per_category(analyst_mcp: McpCaller, pa
         "get_spending_by_category", {"customer_oid": pat, "to_month": "2024-12"}
     )
     assert (nothing["categories"], nothing["months"], nothing["total"]) == ([], [], "0.00")
+
+
+def test_spending_by_category_defaults_to_the_reporting_currency(
+    analyst_mcp: McpCaller, pat: str
+) -> None:
+    """Most of Alice's cash is in dollars (50000 USD against 25000 EUR and 1234.57 GBP), so with
+    no base_currency asked her spending is totalled in USD, as her portfolio summary is."""
+    spending = analyst_mcp.ok("get_spending_by_category", {"customer_oid": pat})
+    summary = analyst_mcp.ok("get_portfolio_summary", {"customer_oid": pat})
+    assert spending["base_currency"] == summary["base_currency"] == "USD"
+    assert spending["fx_rates"] == {"EUR": "1.085", "USD": "1.00"}
+    # (500.00 + 312.40 + 1200.00) * 1.0850 + 99.99, rounded once
+    assert spending["total"] == "2283.44" == summary["total_spending"]
 
 
 @pytest.mark.parametrize(

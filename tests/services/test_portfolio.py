@@ -84,7 +84,8 @@ def test_summary_matches_sql_over_every_row(session: Session) -> None:
     summary = portfolio.summarise(
         session=session,
         customer_id=customer_id,
-        converter=Converter.load(session=session, target="EUR"),
+        base_currency="EUR",
+        bank_currency="EUR",
     )
     stored = session.exec(
         select(func.count())
@@ -98,21 +99,25 @@ def test_summary_matches_sql_over_every_row(session: Session) -> None:
     assert summary.total_cash_balance == Decimal("0.09")  # 0.10 * 0.9216589862 = 0.0921...
     assert summary.has_data.derivatives is False
     accounts = portfolio.get_portfolio(
-        session=session, customer_id=customer_id, base_currency="EUR"
+        session=session, customer_id=customer_id, base_currency="EUR", bank_currency="EUR"
     ).bank_accounts
     assert [a.institution.name for a in accounts] == ["First National Bank"] * 2
 
 
 def test_unknown_customer(session: Session) -> None:
     with pytest.raises(CustomerNotFound):
-        portfolio.get_portfolio(session=session, customer_id=uuid.uuid4(), base_currency="EUR")
+        portfolio.get_portfolio(
+            session=session, customer_id=uuid.uuid4(), base_currency="EUR", bank_currency="EUR"
+        )
     with pytest.raises(CustomerNotFound):
         portfolio.list_transactions(session=session, customer_id=uuid.uuid4())
     with pytest.raises(CustomerNotFound):
-        portfolio.get_summary(session=session, customer_id=uuid.uuid4(), base_currency="EUR")
+        portfolio.get_summary(
+            session=session, customer_id=uuid.uuid4(), base_currency="EUR", bank_currency="EUR"
+        )
     with pytest.raises(CustomerNotFound):
         portfolio.spending_by_category(
-            session=session, customer_id=uuid.uuid4(), base_currency="EUR"
+            session=session, customer_id=uuid.uuid4(), base_currency="EUR", bank_currency="EUR"
         )
 
 
@@ -120,12 +125,18 @@ def test_get_summary_is_the_portfolios_summary(session: Session) -> None:
     customer_id = add_customer(session)
     add_asset(session, customer_id, "AAPL", quantity="1", value="100.00")
     add_spending(session, customer_id, "rent", month="2025-01", amount="10.00", currency="USD")
-    summary = portfolio.get_summary(session=session, customer_id=customer_id, base_currency="usd")
-    whole = portfolio.get_portfolio(session=session, customer_id=customer_id, base_currency="USD")
+    summary = portfolio.get_summary(
+        session=session, customer_id=customer_id, base_currency="usd", bank_currency="EUR"
+    )
+    whole = portfolio.get_portfolio(
+        session=session, customer_id=customer_id, base_currency="USD", bank_currency="EUR"
+    )
     assert summary == whole.portfolio_summary
     assert summary.base_currency == "USD"
     with pytest.raises(UnsupportedCurrency):
-        portfolio.get_summary(session=session, customer_id=customer_id, base_currency="JPY")
+        portfolio.get_summary(
+            session=session, customer_id=customer_id, base_currency="JPY", bank_currency="EUR"
+        )
 
 
 def test_spending_by_category_sums_in_sql_over_every_row(session: Session) -> None:
@@ -139,7 +150,7 @@ def test_spending_by_category_sums_in_sql_over_every_row(session: Session) -> No
     add_spending(session, other, "rent", month="2024-06", amount="9999.99")
 
     every = portfolio.spending_by_category(
-        session=session, customer_id=customer_id, base_currency="EUR"
+        session=session, customer_id=customer_id, base_currency="EUR", bank_currency="EUR"
     )
     assert every.months == months
     assert [(c.category, c.totals_by_currency) for c in every.categories] == [
@@ -150,6 +161,7 @@ def test_spending_by_category_sums_in_sql_over_every_row(session: Session) -> No
         session=session,
         customer_id=customer_id,
         base_currency="USD",
+        bank_currency="EUR",
         from_month=" 2024-01",
         to_month="2024-12 ",
     )
@@ -169,7 +181,7 @@ def test_spending_by_category_is_a_fixed_number_of_statements(
         add_spending(session, customer_id, "rent", month=month, amount="1.00")
     with count_statements(engine) as statements:
         portfolio.spending_by_category(
-            session=session, customer_id=customer_id, base_currency="EUR"
+            session=session, customer_id=customer_id, base_currency="EUR", bank_currency="EUR"
         )
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     # The customer, the currency's support, the rates, the sums, the months: whatever the rows.
@@ -192,7 +204,41 @@ def test_spending_by_category_checks_its_months(
             session=session,
             customer_id=add_customer(session),
             base_currency="EUR",
+            bank_currency="EUR",
             from_month=from_month,
             to_month=to_month,
         )
     assert raised.value.message == message
+
+
+# --- the reporting currency --------------------------------------------------------------------
+
+BANK = Converter(target="EUR", rates=RATES)
+
+
+@pytest.mark.parametrize(
+    ("cash", "expected"),
+    [
+        ({"USD": Decimal("50000.00"), "EUR": Decimal("25000.00")}, "USD"),  # John Doe
+        ({"GBP": Decimal("12450.00"), "EUR": Decimal("40000.00")}, "EUR"),
+        ({"USD": Decimal("0.01")}, "USD"),  # one currency: no rate needed
+        ({"CHF": Decimal("5.00"), "EUR": Decimal("0.00")}, "CHF"),  # no rate CHF->EUR needed
+        ({"USD": Decimal("100.00"), "EUR": Decimal("-500.00")}, "USD"),  # an overdraft is no cash
+        ({}, "EUR"),  # no cash: the bank's base
+        ({"USD": Decimal("0.00"), "GBP": Decimal("-1.00")}, "EUR"),
+    ],
+)
+def test_reporting_currency_is_the_currency_of_most_of_the_cash(
+    cash: dict[str, Decimal], expected: str
+) -> None:
+    assert portfolio.reporting_currency(cash, bank=BANK) == expected
+
+
+def test_reporting_currency_on_a_tie_is_the_banks_base() -> None:
+    exact = Converter(target="EUR", rates={("EUR", "USD"): Decimal(2), ("EUR", "GBP"): Decimal(4)})
+    assert portfolio.reporting_currency({"USD": Decimal(200), "GBP": Decimal(400)}, bank=exact) == (
+        "EUR"
+    )
+    three = {"USD": Decimal(200), "GBP": Decimal(400), "EUR": Decimal(101)}
+    assert portfolio.reporting_currency(three, bank=exact) == "EUR"  # EUR leads outright
+    assert portfolio.reporting_currency({**three, "EUR": Decimal(99)}, bank=exact) == "EUR"  # tie

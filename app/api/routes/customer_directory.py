@@ -1,4 +1,4 @@
-"""The customer directory of document 002: list, register by name, check, delete.
+"""The customer directory of the portfolio-analysis API: list, register by name, check, delete.
 
 Unlike the source document these are gated by role: listing and checking need an analyst or an
 admin, registering and deleting an admin.
@@ -24,7 +24,7 @@ from app.services import customers
 
 MAX_PAGE = 1000
 
-router = APIRouter(tags=["customer directory (002)"])
+router = APIRouter(tags=["customer directory"])
 
 
 @router.get(

@@ -1,4 +1,5 @@
-"""Portfolios (document 002): the whole picture in one call, and transactions page by page."""
+"""Portfolios (the portfolio-analysis API): the whole picture in one call, and transactions
+page by page."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from app.schemas.errors import error_responses
 from app.schemas.portfolio import Portfolio, TransactionPage
 from app.services import portfolio
 
-router = APIRouter(tags=["portfolio (002)"])
+router = APIRouter(tags=["portfolio"])
 
 TransactionsLimit = Annotated[
     int,
@@ -28,7 +29,10 @@ BaseCurrency = Annotated[
     Query(
         min_length=3,
         max_length=3,
-        description="Currency of the converted totals; default: the BASE_CURRENCY setting",
+        description="Currency of the summary's converted totals (ISO 4217, any case). Default: "
+        "the customer's reporting currency, the currency of most of their cash (balances valued "
+        "at the bank's BASE_CURRENCY; that currency on a tie or with no cash), so a customer "
+        "whose money is in one currency reads plain sums in it",
     ),
 ]
 
@@ -48,7 +52,8 @@ def user_portfolio(
     return portfolio.get_portfolio(
         session=session,
         customer_id=customer_id,
-        base_currency=base_currency or settings.base_currency,
+        base_currency=base_currency,
+        bank_currency=settings.base_currency,
         transactions_limit=transactions_limit,
     )
 
@@ -68,7 +73,8 @@ def own_portfolio(
     return portfolio.get_portfolio(
         session=session,
         customer_id=customer_id,
-        base_currency=base_currency or settings.base_currency,
+        base_currency=base_currency,
+        bank_currency=settings.base_currency,
         transactions_limit=transactions_limit,
     )
 

@@ -1,6 +1,6 @@
-"""Document 002's use case end to end: an agent reads John Doe's portfolio over MCP.
+"""The portfolio-analysis use case end to end: an agent reads John Doe's portfolio over MCP.
 
-The database is seeded by `seed.py` (document 002's five customers, the demo staff), the agent
+The database is seeded by `seed.py` (the five sample customers, the demo staff), the agent
 logs on as the demo analyst, and the SDK's client must get from `get_portfolio` exactly what
 `GET /user-portfolio/{customer_oid}` returns: the same holdings and the same summary.
 """
@@ -45,11 +45,14 @@ def test_get_portfolio_for_john_doe_equals_the_rest_portfolio(
     assert mcp["assets"] == rest["assets"]
     assert mcp["portfolio_summary"] == rest["portfolio_summary"]
     assert mcp == rest  # and everything else: accounts, transactions, spending, derivatives
-    # What document 002 and the README say John Doe holds.
+    # What the source document and the README say John Doe holds.
     assert {asset["symbol"] for asset in mcp["assets"]} == {"AAPL", "GOOGL", "US10Y", "BTC", "SPY"}
     summary = mcp["portfolio_summary"]
     assert (summary["total_assets"], summary["total_transactions"]) == (5, 10)
-    assert summary["total_cash_balance"] == "71082.95"
+    # In his reporting currency, USD (most of his cash): 50000 + 25000 EUR * 1.0850.
+    assert summary["base_currency"] == "USD"
+    assert summary["total_cash_balance"] == "77125.00"
+    assert summary["total_spending"] == "2500.00"
     assert summary["totals_by_currency"]["USD"]["cash_balance"] == "50000.00"
     assert agent.ok("get_portfolio_summary", {"customer_oid": JOHN}) == rest["portfolio_summary"]
 
