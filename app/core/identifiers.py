@@ -63,3 +63,11 @@ class CountryConvertor(_TextConvertor):
 register_url_convertor("iban", IbanConvertor())
 register_url_convertor("currency", CurrencyConvertor())
 register_url_convertor("country", CountryConvertor())
+
+
+# The same shapes for fields of request bodies and queries, for the schema only (`format` names
+# the check that no pattern can express: a real IBAN, an ISO code). Their validators answer 422.
+IBAN_SCHEMA = {"format": "iban", "pattern": IBAN_PATH_PATTERN}
+CURRENCY_SCHEMA = {"format": "iso4217", "pattern": CURRENCY_PATTERN}
+COUNTRY_SCHEMA = {"format": "iso3166-alpha2", "pattern": COUNTRY_PATTERN}
+UUID_SCHEMA = {"format": "uuid", "pattern": UUID_PATTERN}

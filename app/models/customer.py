@@ -7,6 +7,7 @@ from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import UTCDateTime, utcnow
+from app.core.identifiers import COUNTRY_SCHEMA, UUID_SCHEMA
 from app.core.passwords import PASSWORD_RULE, Password
 from app.core.text import Name
 from app.models.account import AccountPublic
@@ -45,7 +46,7 @@ class CustomerRegister(CustomerBase):
         min_length=2,
         max_length=2,
         description="ISO 3166-1 alpha-2; must be on the allowed list",
-        schema_extra={"examples": ["NL"]},
+        schema_extra={"examples": ["NL"], "json_schema_extra": COUNTRY_SCHEMA},
     )
     id_document: str = Field(
         min_length=5,
@@ -118,6 +119,7 @@ class CustomerCreate(CustomerBase):
         default=None,
         max_length=64,
         description="A UUID such as 550e8400-e29b-41d4-a716-446655440000; generated when absent",
+        schema_extra={"json_schema_extra": UUID_SCHEMA},
     )
 
 
