@@ -29,6 +29,9 @@ CANONICAL_UUID = re.compile(UUID_PATTERN[1:-1])
 # Row ids: positive 64-bit integers, written as ASCII digits.
 ID_MIN = 1
 ID_MAX = 2**63 - 1
+# The largest id a row has: id columns are INTEGER, 32 bits on PostgreSQL. A well-formed id
+# above it names no row (404); it is not sent to the database, which would refuse it.
+STORED_ID_MAX = 2**31 - 1
 
 
 def parse_id(text: str) -> int | None:

@@ -105,3 +105,13 @@ def test_a_period_date_is_written_yyyy_mm_dd(client: TestClient, customer: Authe
     assert client.get(path, params={"to": "0"}, headers=customer.headers).status_code == 422
     ok = client.get(path, params={"to": "2026-03-31"}, headers=customer.headers)
     assert ok.status_code == 200
+
+
+def test_an_id_beyond_the_stored_range_is_404_on_every_database(
+    client: TestClient, customer: AuthedUser
+) -> None:
+    # Ids are 64-bit in the document; the columns hold 32 bits on PostgreSQL.
+    transfer = client.get(f"/transfers/{2**31}", headers=customer.headers)
+    assert transfer.status_code == 404
+    key = client.delete(f"/auth/api-keys/{2**63 - 2}", headers=customer.headers)
+    assert key.status_code == 404
