@@ -8,6 +8,7 @@ shows; `schemathesis.toml` supplies the hooks and the examples per operation.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -85,3 +86,5 @@ def test_schemathesis_finds_nothing(live_url: str, app: FastAPI, role: str) -> N
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-20000:]
+    assert re.search(r"\b\d+ (failures?|errors?)\b", output) is None, output[-20000:]
+    assert "generated" in output  # it did run cases
