@@ -14,13 +14,15 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
+from app.api import openapi
 from app.api.deps import require_roles, sandbox_header
+from app.api.methods import method_not_allowed
 from app.api.routes import (
     accounts,
     admin,
@@ -131,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.mcp_server = app.state.mcp_http = None
     if settings.mcp_enabled:
         _add_mcp(app, settings)
+    openapi.install(app)
     return app
 
 
@@ -215,7 +218,9 @@ def _add_exception_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            return method_not_allowed(request, exc.headers)
         return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)

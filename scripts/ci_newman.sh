@@ -25,6 +25,15 @@ trap cleanup EXIT
 if command -v newman >/dev/null 2>&1; then
     newman=(newman)
 else
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "== installing Node.js and npm (distribution packages)"
+        as_root=()
+        if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
+            as_root=(sudo)
+        fi
+        "${as_root[@]}" apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq nodejs npm >/dev/null
+    fi
     echo "== installing newman (npm, into a temporary prefix)"
     npm install --silent --no-audit --no-fund --prefix "$work/npm" newman >/dev/null
     newman=("$work/npm/node_modules/.bin/newman")

@@ -12,10 +12,37 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.api.openapi import raises
 from app.core.config import Settings
 from app.core.db import new_session
-from app.core.sandbox_context import SANDBOX_HEADER, current_sandbox, current_sandbox_id
-from app.errors import BadRequest, CustomerNotFound, Forbidden, NotAuthenticated
+from app.core.identifiers import (
+    COUNTRY_PATTERN,
+    CURRENCY_PATTERN,
+    IBAN_PATH_PATTERN,
+    ID_MAX,
+    ID_MIN,
+    UUID_PATTERN,
+    parse_id,
+)
+from app.core.sandbox_context import (
+    DEFAULT_SANDBOX,
+    SANDBOX_HEADER,
+    SANDBOX_HEADER_PATTERN,
+    current_sandbox,
+    current_sandbox_id,
+)
+from app.errors import (
+    AccountNotFound,
+    BadRequest,
+    CustomerNotFound,
+    Forbidden,
+    InvalidCustomerOid,
+    MalformedIban,
+    MalformedSandboxId,
+    NotAuthenticated,
+    SandboxNotFound,
+    ServiceBusy,
+)
 from app.models.account import Account
 from app.models.idempotency_key import IDEMPOTENCY_KEY_MAX
 from app.models.user import Role, User
@@ -55,6 +82,7 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
+@raises(ServiceBusy)  # the database is down, or every connection stayed busy
 def get_session(request: Request) -> Iterator[Session]:
     with new_session(get_engine(request)) as session:
         yield session
@@ -79,6 +107,7 @@ TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 ApiKeyDep = Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)]
 
 
+@raises(NotAuthenticated)
 def get_current_user(
     session: SessionDep, settings: SettingsDep, token: TokenDep, _key: ApiKeyDep
 ) -> User:
@@ -92,35 +121,48 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 SandboxHubDep = Annotated[SandboxHub, Depends(get_sandbox_hub)]
 
 
-def get_sandbox_caller(
+@raises(NotAuthenticated)
+def get_sandbox_caller_or_anonymous(
     session: SessionDep, settings: SettingsDep, token: TokenDep, _key: ApiKeyDep
 ) -> Caller:
-    """Who manages sandboxes: the request's sandbox and its user, if a credential was sent (a
-    sandbox may be created without one when self-service is on). The session's read ends here,
-    so a restore can replace the database under it."""
+    """Who creates a sandbox: the request's sandbox and its user, if a credential was sent
+    (anyone may create one when self-service is on). The session's read ends here, so a restore
+    can replace the database under it."""
     user = auth.user_from_bearer(session=session, settings=settings, token=token) if token else None
     session.commit()
     return Caller(sandbox_id=current_sandbox_id(), user=user)
 
 
+def get_sandbox_caller(
+    caller: Annotated[Caller, Depends(get_sandbox_caller_or_anonymous)],
+) -> Caller:
+    """Who manages sandboxes: a logged-on user (of the default sandbox or of the one managed)."""
+    if caller.user is None:
+        raise NotAuthenticated()
+    return caller
+
+
 SandboxCaller = Annotated[Caller, Depends(get_sandbox_caller)]
+SandboxCreator = Annotated[Caller, Depends(get_sandbox_caller_or_anonymous)]
 
 
+@raises(MalformedSandboxId, SandboxNotFound)  # answered by the routing middleware
 def sandbox_header(
     _sandbox: Annotated[
-        str | None,
+        str,
         Header(
             alias=SANDBOX_HEADER,
-            pattern=r"^(sbx_[a-z2-7]{16}|default)$",
+            pattern=SANDBOX_HEADER_PATTERN,
             description="The sandbox (isolated bank) to work in, from POST /sandboxes; "
             "without it, the default sandbox",
         ),
-    ] = None,
+    ] = DEFAULT_SANDBOX,
 ) -> None:
     """Documents the header on every operation; the routing middleware has acted on it."""
 
 
 def require_roles(*roles: Role) -> Callable[[User], User]:
+    @raises(Forbidden)
     def check(user: CurrentUser) -> User:
         if user.role not in roles:
             raise Forbidden()
@@ -129,6 +171,7 @@ def require_roles(*roles: Role) -> Callable[[User], User]:
     return check
 
 
+@raises(Forbidden)
 def get_current_customer_id(user: CurrentUser) -> uuid.UUID:
     if user.role != Role.customer or user.customer_id is None:
         raise Forbidden("Only customers have accounts and portfolios")
@@ -140,12 +183,24 @@ AdminUser = Annotated[User, Depends(require_roles(Role.admin))]
 AnalystUser = Annotated[User, Depends(require_roles(Role.analyst, Role.admin))]
 
 
-def parse_customer_oid_path(customer_oid: str) -> uuid.UUID:
+# A CustomerOID in a path: a UUID in canonical form (400 "Invalid CustomerOID format" if not).
+CustomerOid = Annotated[
+    str,
+    Path(
+        description="The customer's UUID (8-4-4-4-12 hexadecimal digits)",
+        json_schema_extra={"format": "uuid", "pattern": UUID_PATTERN},
+    ),
+]
+
+
+@raises(InvalidCustomerOid)
+def parse_customer_oid_path(customer_oid: CustomerOid) -> uuid.UUID:
     """The `{customer_oid}` path parameter as a UUID; 400 "Invalid CustomerOID format" if not."""
     return customers.parse_customer_oid(customer_oid)
 
 
-def get_portfolio_customer_id(user: CurrentUser, customer_oid: str) -> uuid.UUID:
+@raises(InvalidCustomerOid, CustomerNotFound)
+def get_portfolio_customer_id(user: CurrentUser, customer_oid: CustomerOid) -> uuid.UUID:
     """Whose portfolio the caller may read: any for analysts and admins, only their own for a
     customer. Another customer's OID answers 404 with the same body as an unknown one."""
     customer_id = customers.parse_customer_oid(customer_oid)
@@ -159,8 +214,39 @@ CustomerOidPath = Annotated[uuid.UUID, Depends(parse_customer_oid_path)]
 PortfolioCustomerId = Annotated[uuid.UUID, Depends(get_portfolio_customer_id)]
 
 
+# An IBAN in a path (`{iban:iban}`): a segment without an IBAN's shape names no route (404).
+IbanPath = Annotated[
+    str,
+    Path(
+        description="IBAN, with or without spaces, any case",
+        pattern=IBAN_PATH_PATTERN,
+        json_schema_extra={"format": "iban"},
+    ),
+]
+
+
+# ISO codes in a path (`{code:currency}`, `{iso_code:country}`): any other segment is a 404.
+CurrencyPath = Annotated[
+    str,
+    Path(
+        description="ISO 4217 currency code, any case",
+        pattern=CURRENCY_PATTERN,
+        json_schema_extra={"format": "iso4217"},
+    ),
+]
+CountryPath = Annotated[
+    str,
+    Path(
+        description="ISO 3166-1 alpha-2 country code, any case",
+        pattern=COUNTRY_PATTERN,
+        json_schema_extra={"format": "iso3166-alpha2"},
+    ),
+]
+
+
+@raises(MalformedIban, AccountNotFound)
 def get_readable_account(
-    iban: Annotated[str, Path(description="IBAN, with or without spaces")],
+    iban: IbanPath,
     user: CurrentUser,
     session: SessionDep,
 ) -> Account:
@@ -171,7 +257,8 @@ def get_readable_account(
 ReadableAccount = Annotated[Account, Depends(get_readable_account)]
 
 
-def get_path_iban(iban: Annotated[str, Path(description="IBAN, with or without spaces")]) -> str:
+@raises(MalformedIban)
+def get_path_iban(iban: IbanPath) -> str:
     """The IBAN in the path in compact form; 400 when it is not a valid IBAN."""
     return accounts.normalise_iban(iban, in_path=True)
 
@@ -179,10 +266,22 @@ def get_path_iban(iban: Annotated[str, Path(description="IBAN, with or without s
 PathIban = Annotated[str, Depends(get_path_iban)]
 
 
-def get_transfer_id(transfer_id: Annotated[str, Path()]) -> int:
-    if not transfer_id.isascii() or not transfer_id.isdigit() or len(transfer_id) > 18:
+@raises(BadRequest)
+def get_transfer_id(
+    transfer_id: Annotated[
+        str,
+        Path(
+            description="The transfer's id",
+            json_schema_extra={"type": "integer", "minimum": ID_MIN, "maximum": ID_MAX},
+        ),
+    ],
+) -> int:
+    """The `{transfer_id}` path parameter; 400 "Malformed transfer id" unless it is ASCII
+    digits from 1 to 2^63-1."""
+    value = parse_id(transfer_id)
+    if value is None:
         raise BadRequest("Malformed transfer id")
-    return int(transfer_id)
+    return value
 
 
 TransferId = Annotated[int, Depends(get_transfer_id)]

@@ -11,8 +11,12 @@ interval when it excludes everything), so every range has its correct answer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from pydantic import BeforeValidator
 
 from app.errors import InvalidPeriod
 
@@ -73,3 +77,16 @@ def utc_period(start: date | datetime | None, end: date | datetime | None) -> Pe
         since=EPOCH + since if since is not None and since > timedelta(0) else None,
         until=EPOCH + until if until is not None and until <= LAST else None,
     )
+
+
+def _iso_date_text(value: object) -> object:
+    # Pydantic also reads a number as a Unix time ("0" is 1970-01-01); a date here is written
+    # as the document says, YYYY-MM-DD.
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A calendar day in a query, in ISO 8601's YYYY-MM-DD form only.
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]

@@ -19,6 +19,8 @@ SANDBOX_HEADER = "OpenBank-Sandbox"
 # "sbx_" and 16 characters of base32 (80 random bits), lower case.
 SANDBOX_ID_PATTERN = r"^sbx_[a-z2-7]{16}$"
 SANDBOX_ID_LENGTH = 20
+# What the header may hold: a sandbox id, or "default" (the same as no header).
+SANDBOX_HEADER_PATTERN = r"^(sbx_[a-z2-7]{16}|default)$"
 _SANDBOX_ID = re.compile(SANDBOX_ID_PATTERN)
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.clock import UTCDateTime, utcnow
 from app.core.enums import enum_column
+from app.core.identifiers import CURRENCY_SCHEMA
 from app.core.money import MoneyOut, money_column
 from app.models.institution import InstitutionPublic
 
@@ -59,7 +60,11 @@ class Account(AccountBase, table=True):
 class AccountOpen(AccountBase):
     account_type: AccountType = Field(schema_extra={"examples": ["saving"]})
     currency: str = Field(
-        default="EUR", min_length=3, max_length=3, schema_extra={"examples": ["EUR"]}
+        default="EUR",
+        min_length=3,
+        max_length=3,
+        description="ISO 4217 code of a supported currency (GET /currencies)",
+        schema_extra={"examples": ["EUR"], "json_schema_extra": CURRENCY_SCHEMA},
     )
 
     @field_validator("currency")

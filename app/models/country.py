@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from sqlmodel import Field, SQLModel
 
+from app.core.identifiers import COUNTRY_SCHEMA
+
 
 class AllowedCountryBase(SQLModel):
     iso_code: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2 code")
@@ -19,7 +21,7 @@ class AllowedCountryCreate(SQLModel):
         min_length=2,
         max_length=2,
         description="ISO 3166-1 alpha-2 code",
-        schema_extra={"examples": ["FR"]},
+        schema_extra={"examples": ["FR"], "json_schema_extra": COUNTRY_SCHEMA},
     )
 
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from sqlmodel import Field, SQLModel
 
+from app.core.identifiers import CURRENCY_SCHEMA
+
 
 class CurrencyBase(SQLModel):
     code: str = Field(min_length=3, max_length=3, description="ISO 4217 alphabetic code")
@@ -17,7 +19,7 @@ class CurrencyCreate(SQLModel):
         min_length=3,
         max_length=3,
         description="ISO 4217 alphabetic code",
-        schema_extra={"examples": ["CHF"]},
+        schema_extra={"examples": ["CHF"], "json_schema_extra": CURRENCY_SCHEMA},
     )
 
 

@@ -7,6 +7,7 @@ from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import UTCDateTime, utcnow
+from app.core.identifiers import UUID_SCHEMA
 from app.core.passwords import PASSWORD_RULE, Password
 from app.core.text import Name
 from app.models.account import AccountPublic
@@ -48,7 +49,7 @@ class CustomerRegister(CustomerBase):
         max_length=2,
         description="ISO 3166-1 alpha-2, two letters in any case; a code that is not on the "
         "allowed list (unknown codes included) is refused with 403",
-        schema_extra={"pattern": COUNTRY_PATTERN, "examples": ["NL"]},
+        schema_extra={"pattern": COUNTRY_PATTERN, "format": "iso3166-alpha2", "examples": ["NL"]},
     )
     id_document: str = Field(
         min_length=5,
@@ -121,6 +122,7 @@ class CustomerCreate(CustomerBase):
         default=None,
         max_length=64,
         description="A UUID such as 550e8400-e29b-41d4-a716-446655440000; generated when absent",
+        schema_extra={"json_schema_extra": UUID_SCHEMA},
     )
 
 

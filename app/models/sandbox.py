@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import ConfigDict, StringConstraints
+from pydantic import ConfigDict, StringConstraints, field_validator
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
@@ -89,6 +89,14 @@ class SandboxCreate(SQLModel):
         description="Fork: a copy of this sandbox (or of one of its snapshots), with new staff "
         "credentials; `template`, `seed` and `customers` are then the source's",
     )
+
+    @field_validator("seed", "customers", "ttl_hours", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: object) -> object:
+        # A JSON integer (2.0 is one, as JSON Schema says); `false` is not.
+        if isinstance(value, bool):
+            raise ValueError("must be an integer, not true or false")
+        return value
 
 
 class SandboxPublic(SQLModel):

@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import UTCDateTime, utcnow
+from app.core.identifiers import CURRENCY_SCHEMA, IBAN_SCHEMA
 from app.core.money import MoneyOut, PositiveAmount, money_column
 from app.models.journal_entry import DESCRIPTION_MAX
 
@@ -47,19 +48,19 @@ class TransferCreate(TransferBase):
     from_iban: str = Field(
         max_length=IBAN_INPUT_MAX,
         description="One of your accounts at this bank",
-        schema_extra={"examples": ["NL02OPNB0123456789"]},
+        schema_extra={"examples": ["NL91ABNA0417164300"], "json_schema_extra": IBAN_SCHEMA},
     )
     to_iban: str = Field(
         max_length=IBAN_INPUT_MAX,
         description="Any account at this bank (yours or another customer's)",
-        schema_extra={"examples": ["NL67OPNB9876543210"]},
+        schema_extra={"examples": ["DE89370400440532013000"], "json_schema_extra": IBAN_SCHEMA},
     )
     amount: PositiveAmount
     currency: str = Field(
         min_length=3,
         max_length=3,
         description="Must be the currency of both accounts (no FX)",
-        schema_extra={"examples": ["EUR"]},
+        schema_extra={"examples": ["EUR"], "json_schema_extra": CURRENCY_SCHEMA},
     )
     description: str = Field(
         default="", max_length=DESCRIPTION_MAX, schema_extra={"examples": ["Rent March"]}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
-_DESCRIPTIONS = {
-    400: "Malformed identifier or request",
+DESCRIPTIONS = {
+    400: "Malformed identifier or request body",
     401: "Missing, invalid or expired token",
     403: "Authenticated but not allowed",
     404: "Absent, or not yours",
@@ -19,9 +19,21 @@ _DESCRIPTIONS = {
 }
 
 
-class ErrorResponse(BaseModel):
-    detail: Any
+class ValidationIssue(BaseModel):
+    """One problem with the request: where (`loc`), what (`type`) and a message."""
+
+    model_config = ConfigDict(extra="allow")
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Error(BaseModel):
+    """Every error: a message, or for a request that fails validation, a list of issues."""
+
+    detail: str | list[ValidationIssue]
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": ErrorResponse, "description": _DESCRIPTIONS[code]} for code in codes}
+    return {code: {"model": Error, "description": DESCRIPTIONS[code]} for code in codes}

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, func, select
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import begin_write, write_transaction
+from app.core.identifiers import STORED_ID_MAX
 from app.core.sandbox_context import DEFAULT_SANDBOX, current_sandbox_id, is_sandbox_id
 from app.errors import (
     ApiKeyExpired,
@@ -117,6 +118,8 @@ def list_keys(*, session: Session, user: User) -> Sequence[ApiKeyPublic]:
 
 def delete(*, session: Session, user: User, key_id: int) -> None:
     """Revoke one of the user's keys: it stops working at once (404 for anyone else's)."""
+    if key_id > STORED_ID_MAX:
+        raise ApiKeyNotFound()
     with write_transaction(session):
         result = session.execute(
             update(ApiKey)

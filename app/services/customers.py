@@ -3,7 +3,6 @@ customer directory of document 002 (list, create by name, exists, delete with ev
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -17,6 +16,7 @@ from app import errors
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import write_transaction
+from app.core.identifiers import CANONICAL_UUID
 from app.core.security import generate_password, hash_password, run_password_work
 from app.errors import (
     CountryNotAllowed,
@@ -30,9 +30,6 @@ from app.models.user import Role, User
 from app.services import accounts, ledger, reference, throttle, users
 
 MINIMUM_AGE = 18
-CANONICAL_UUID = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-)
 EARLIEST_BIRTH_YEAR = 1900
 FIRST_ACCOUNT_CURRENCY = "EUR"
 

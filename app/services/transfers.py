@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
+from app.core.identifiers import STORED_ID_MAX
 from app.core.money import to_money
 from app.core.pagination import encode_cursor, older_than
 from app.errors import AccountNotFound, CurrencyMismatch, SameAccount, TransferNotFound
@@ -130,6 +131,8 @@ def _involving(customer_id: uuid.UUID) -> ColumnElement[bool]:
 
 def get(*, session: Session, customer_id: uuid.UUID, transfer_id: int) -> TransferPublic:
     """A transfer from or to one of the customer's accounts; 404 for any other."""
+    if transfer_id > STORED_ID_MAX:
+        raise TransferNotFound()
     transfer = session.exec(
         select(Transfer).where(col(Transfer.id) == transfer_id, _involving(customer_id))
     ).first()

@@ -366,12 +366,13 @@ def test_wrong_method_is_405_json(client: TestClient) -> None:
 def test_odd_path_parameter_is_404_not_500(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:
+    # Segments without the shape of an ISO code name no route.
     response = client.delete("/admin/countries/%ED%A0%80%00", headers=admin_headers)
     assert response.status_code == 404
-    assert response.json()["detail"].endswith("is not in the allowed list")
+    assert response.json() == {"detail": "Not Found"}
     currency = client.delete("/admin/currencies/E%00R", headers=admin_headers)
     assert currency.status_code == 404
-    assert currency.json()["detail"].endswith("is not supported")
+    assert currency.json() == {"detail": "Not Found"}
 
 
 # No input produces a 500

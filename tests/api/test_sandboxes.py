@@ -183,6 +183,8 @@ def test_malformed_bodies_are_422(client: TestClient) -> None:
         {"ttl_hours": 0},
         {"from": {"sandbox_id": "nope"}},
         {"name": "\u0000"},
+        {"customers": False},
+        {"seed": True},
     ):
         assert client.post("/sandboxes", json=body).status_code == 422, body
 
@@ -363,19 +365,24 @@ def test_someone_elses_sandbox_is_404(client: TestClient) -> None:
     admin_1 = admin_of(client, first)
     customer_2 = register_in(client, second, "alice")
     sid = second["sandbox_id"]
-    for headers in (admin_1, customer_2["headers"], {}):
-        for method, path, body in (
-            ("GET", f"/sandboxes/{sid}", None),
-            ("DELETE", f"/sandboxes/{sid}", None),
-            ("GET", f"/sandboxes/{sid}/snapshots", None),
-            ("POST", f"/sandboxes/{sid}/snapshots", {"name": "x"}),
-            ("POST", f"/sandboxes/{sid}/restore", {"snapshot": "x"}),
-            ("POST", f"/sandboxes/{sid}/reset", None),
-            ("DELETE", f"/sandboxes/{sid}/snapshots/x", None),
-        ):
+    operations = (
+        ("GET", f"/sandboxes/{sid}", None),
+        ("DELETE", f"/sandboxes/{sid}", None),
+        ("GET", f"/sandboxes/{sid}/snapshots", None),
+        ("POST", f"/sandboxes/{sid}/snapshots", {"name": "x"}),
+        ("POST", f"/sandboxes/{sid}/restore", {"snapshot": "x"}),
+        ("POST", f"/sandboxes/{sid}/reset", None),
+        ("DELETE", f"/sandboxes/{sid}/snapshots/x", None),
+    )
+    for method, path, body in operations:
+        for headers in (admin_1, customer_2["headers"]):
             response = client.request(method, path, json=body, headers=headers)
             assert response.status_code == 404, (method, path, response.text)
             assert response.json() == {"detail": f"Sandbox {sid} not found"}
+        # Managing needs a credential: none at all is 401.
+        anonymous = client.request(method, path, json=body)
+        assert anonymous.status_code == 401, (method, path)
+    assert client.get("/sandboxes").status_code == 401
     forked = client.post("/sandboxes", json={"from": {"sandbox_id": sid}}, headers=admin_1)
     assert forked.status_code == 404
 

@@ -62,7 +62,7 @@ def overview(customer_id: CurrentCustomerId, session: SessionDep) -> AccountsOve
 
 
 @router.get(
-    "/{iban}",
+    "/{iban:iban}",
     summary="One account: its owner, analysts and admins",
     responses=error_responses(400, 401, 404),
 )
@@ -71,7 +71,7 @@ def account_detail(account: ReadableAccount, session: SessionDep) -> AccountDeta
 
 
 @router.get(
-    "/{iban}/transactions",
+    "/{iban:iban}/transactions",
     summary="The account's statement, newest first (JSON pages, or CSV)",
     response_model=Page[PostingPublic],
     responses={

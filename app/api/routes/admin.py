@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import SessionDep
+from app.api.deps import CountryPath, CurrencyPath, SessionDep
 from app.models.country import AllowedCountryCreate, AllowedCountryPublic
 from app.models.currency import CurrencyCreate, CurrencyPublic
 from app.models.fx_rate import FxRatePublic, FxRateUpdate
@@ -33,12 +33,12 @@ def add_country(body: AllowedCountryCreate, session: SessionDep) -> AllowedCount
 
 
 @router.delete(
-    "/countries/{iso_code}",
+    "/countries/{iso_code:country}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Stop allowing registrations from a country",
     responses=error_responses(404),
 )
-def delete_country(iso_code: str, session: SessionDep) -> None:
+def delete_country(iso_code: CountryPath, session: SessionDep) -> None:
     reference.delete_country(session=session, iso_code=iso_code)
 
 
@@ -58,12 +58,12 @@ def add_currency(body: CurrencyCreate, session: SessionDep) -> CurrencyPublic:
 
 
 @router.delete(
-    "/currencies/{code}",
+    "/currencies/{code:currency}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Stop supporting a currency no account uses",
     responses=error_responses(404, 409),
 )
-def delete_currency(code: str, session: SessionDep) -> None:
+def delete_currency(code: CurrencyPath, session: SessionDep) -> None:
     reference.delete_currency(session=session, code=code)
 
 
@@ -73,21 +73,25 @@ def list_fx_rates(session: SessionDep) -> list[FxRatePublic]:
 
 
 @router.get(
-    "/fx-rates/{base}/{quote}",
+    "/fx-rates/{base:currency}/{quote:currency}",
     summary="One reference FX rate",
     responses=error_responses(404, 422),
 )
-def get_fx_rate(base: str, quote: str, session: SessionDep) -> FxRatePublic:
+def get_fx_rate(base: CurrencyPath, quote: CurrencyPath, session: SessionDep) -> FxRatePublic:
     return FxRatePublic.model_validate(fx.get_rate(session=session, base=base, quote=quote))
 
 
 @router.put(
-    "/fx-rates/{base}/{quote}",
+    "/fx-rates/{base:currency}/{quote:currency}",
     summary="Set a reference FX rate: 201 when new, 200 when replaced",
     responses={201: {"model": FxRatePublic, "description": "Created"}, **error_responses(422)},
 )
 def set_fx_rate(
-    base: str, quote: str, body: FxRateUpdate, session: SessionDep, response: Response
+    base: CurrencyPath,
+    quote: CurrencyPath,
+    body: FxRateUpdate,
+    session: SessionDep,
+    response: Response,
 ) -> FxRatePublic:
     rate, created = fx.set_rate(session=session, base=base, quote=quote, rate=body.rate)
     if created:
@@ -96,10 +100,10 @@ def set_fx_rate(
 
 
 @router.delete(
-    "/fx-rates/{base}/{quote}",
+    "/fx-rates/{base:currency}/{quote:currency}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a reference FX rate",
     responses=error_responses(404, 422),
 )
-def delete_fx_rate(base: str, quote: str, session: SessionDep) -> None:
+def delete_fx_rate(base: CurrencyPath, quote: CurrencyPath, session: SessionDep) -> None:
     fx.delete_rate(session=session, base=base, quote=quote)

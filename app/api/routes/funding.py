@@ -20,7 +20,7 @@ router = APIRouter(prefix="/admin/accounts", tags=["admin"])
 
 
 @router.post(
-    "/{iban}/deposit",
+    "/{iban:iban}/deposit",
     status_code=status.HTTP_201_CREATED,
     summary="Put sandbox money into an account at this bank",
     responses=error_responses(400, 401, 403, 404, 422),
@@ -47,7 +47,7 @@ def deposit(
 
 
 @router.post(
-    "/{iban}/withdraw",
+    "/{iban:iban}/withdraw",
     status_code=status.HTTP_201_CREATED,
     summary="Take sandbox money out of an account at this bank (never below zero)",
     responses=error_responses(400, 401, 403, 404, 422),

@@ -3,12 +3,13 @@ page by page."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from app.api.deps import CurrentCustomerId, PortfolioCustomerId, SessionDep, SettingsDep
+from app.core.identifiers import CURRENCY_SCHEMA
+from app.core.periods import IsoDate
 from app.models.portfolio_transaction import TransactionType
 from app.schemas.errors import error_responses
 from app.schemas.portfolio import Portfolio, TransactionPage
@@ -33,6 +34,7 @@ BaseCurrency = Annotated[
         "the customer's reporting currency, the currency of most of their cash (balances valued "
         "at the bank's BASE_CURRENCY; that currency on a tie or with no cash), so a customer "
         "whose money is in one currency reads plain sums in it",
+        json_schema_extra=CURRENCY_SCHEMA,
     ),
 ]
 
@@ -93,10 +95,10 @@ def user_transactions(
         Query(max_length=200, description="`next_cursor` of the previous page"),
     ] = None,
     date_from: Annotated[
-        date | None, Query(alias="from", description="First day included (UTC)")
+        IsoDate | None, Query(alias="from", description="First day included (UTC)")
     ] = None,
     date_to: Annotated[
-        date | None, Query(alias="to", description="Last day included (UTC)")
+        IsoDate | None, Query(alias="to", description="Last day included (UTC)")
     ] = None,
     transaction_type: Annotated[TransactionType | None, Query(alias="type")] = None,
     category: Annotated[str | None, Query(max_length=50)] = None,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from app.api.deps import NO_STORE, SandboxCaller, SandboxHubDep
+from app.api.deps import NO_STORE, SandboxCaller, SandboxCreator, SandboxHubDep
 from app.core.sandbox_context import SANDBOX_ID_PATTERN
 from app.models.sandbox import (
     SNAPSHOT_NAME_PATTERN,
@@ -34,9 +34,11 @@ SnapshotName = Annotated[
     status_code=status.HTTP_201_CREATED,
     summary="Create a sandbox (a bank of your own), from a template or as a fork",
     responses=error_responses(401, 403, 404, 422, 429),
+    # A credential is optional: anyone may create a sandbox when SANDBOX_SELF_SERVICE is on.
+    openapi_extra={"security": [{}, {"OAuth2PasswordBearer": []}, {"APIKey": []}]},
 )
 async def create_sandbox(
-    body: SandboxCreate, caller: SandboxCaller, hub: SandboxHubDep, response: Response
+    body: SandboxCreate, caller: SandboxCreator, hub: SandboxHubDep, response: Response
 ) -> SandboxCreated:
     created = await sandboxes.create(hub=hub, caller=caller, data=body)
     response.headers.update(NO_STORE)

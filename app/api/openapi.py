@@ -1,0 +1,128 @@
+"""The OpenAPI document tells the truth about errors: every status a route can return.
+
+Each route's error statuses are derived from what it depends on, not listed by hand: a
+dependency (or a route) marked with `raises(...)` adds the statuses of the errors it raises,
+request parameters add 422, a body adds 400 (unparsable), 413 (too large) and 422, a path
+parameter adds 404. `install(app)` writes them into the document with the one `Error` schema;
+what a route documents itself (`responses=`) is kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
+
+from app.errors import AppError
+from app.schemas.errors import DESCRIPTIONS, Error
+
+try:
+    from fastapi.routing import iter_route_contexts
+except ImportError:  # pragma: no cover - older FastAPI
+    iter_route_contexts = None  # type: ignore[assignment]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_MARK = "__openapi_raises__"
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
+def raises(*errors: type[AppError] | int) -> Callable[[F], F]:
+    """Mark a dependency or a route as raising these errors (classes or bare status codes)."""
+
+    def mark(function: F) -> F:
+        codes = {error if isinstance(error, int) else error.status_code for error in errors}
+        setattr(function, _MARK, frozenset(codes) | getattr(function, _MARK, frozenset()))
+        return function
+
+    return mark
+
+
+def flat_routes(routes: Sequence[BaseRoute]) -> Iterator[Any]:
+    """Every route of the app, those of included routers with their prefix and dependencies
+    (FastAPI 0.16x includes routers lazily; earlier versions copy their routes in)."""
+    if iter_route_contexts is None:  # pragma: no cover - older FastAPI
+        yield from routes
+        return
+    yield from iter_route_contexts(routes)
+
+
+def _is_api_route(route: Any) -> bool:
+    return isinstance(getattr(route, "original_route", route), APIRoute)
+
+
+def _dependants(dependant: Dependant) -> Iterator[Dependant]:
+    yield dependant
+    for sub in dependant.dependencies:
+        yield from _dependants(sub)
+
+
+def error_statuses(route: Any) -> set[int]:
+    """The error statuses `route` can answer with, from its dependency tree."""
+    codes: set[int] = set()
+    for dependant in _dependants(route.dependant):
+        codes |= getattr(dependant.call, _MARK, frozenset())
+        if dependant.query_params or dependant.header_params or dependant.cookie_params:
+            codes.add(422)
+        if dependant.path_params:
+            codes |= {404, 422}
+        if dependant.body_params:
+            codes |= {400, 413, 422}
+    return codes
+
+
+def _error_response(code: int) -> dict[str, Any]:
+    return {
+        "description": DESCRIPTIONS[code],
+        "content": {"application/json": {"schema": ERROR_REF}},
+    }
+
+
+def document_errors(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
+    """Add each route's error statuses to `schema` (FastAPI's document of `app`)."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    error_schema = Error.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(error_schema.pop("$defs", {}))
+    components["Error"] = error_schema
+    for route in flat_routes(app.routes):
+        if not _is_api_route(route) or not route.include_in_schema:
+            continue
+        codes = error_statuses(route)
+        for method in route.methods:
+            operation = schema["paths"][route.path_format].get(method.lower())
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code in sorted(codes):
+                current = responses.get(str(code))
+                # FastAPI's default 422 (HTTPValidationError) is not the body this app sends.
+                if current is None or _is_fastapi_default(current):
+                    responses[str(code)] = _error_response(code)
+    # Left over from FastAPI's default 422 answers, now replaced.
+    for name in ("HTTPValidationError", "ValidationError"):
+        if name in components and f'"#/components/schemas/{name}"' not in json.dumps(schema):
+            del components[name]
+    return schema
+
+
+def _is_fastapi_default(response: dict[str, Any]) -> bool:
+    content = response.get("content", {}).get("application/json", {})
+    return bool(content.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"))
+
+
+def install(app: FastAPI) -> None:
+    """Serve the document built above at `/openapi.json` (built once, on first request)."""
+
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(app, build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
