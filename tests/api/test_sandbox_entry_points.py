@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 import seed
@@ -146,3 +147,23 @@ def test_requests_during_a_restore_see_the_old_state_or_the_new_one(
     fresh_admin = admin_of(client, created)
     names = {c["name"] for c in client.get("/customers", headers=fresh_admin).json()}
     assert names == {"Alice Example"}
+
+
+def test_a_sandbox_at_an_older_schema_is_migrated_when_opened(
+    app: FastAPI, client: TestClient
+) -> None:
+    created = create(client)
+    sid = created["sandbox_id"]
+    hub = app.state.sandboxes
+    engine = hub.resolve(sid)[0].engine
+    with engine.begin() as connection:  # as revision 0006 left it
+        connection.exec_driver_sql("DROP TABLE sandbox_snapshot")
+        connection.exec_driver_sql("DROP TABLE sandbox")
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0006'")
+    hub.forget(sid)  # as after a restart: the next request opens the database again
+    assert client.get("/countries", headers=in_sandbox(created)).status_code == 200
+    with hub.resolve(sid)[0].engine.connect() as connection:
+        version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        tables = set(inspect(connection).get_table_names())
+    assert version == "0007"
+    assert {"sandbox", "sandbox_snapshot"} <= tables
