@@ -553,7 +553,7 @@ def seed_document_customers(
     rounds: int,
     seed: int,
 ) -> None:
-    """Document 002's five customers with their fixed ids; existing ones are left alone."""
+    """The portfolio-analysis API's five sample customers with their fixed ids; existing ones are left alone."""
     password_hash = seeded_password_hash(SANDBOX_PASSWORD, rounds, f"{seed}:customers")
     with new_session(engine) as session, write_transaction(session):
         own_bank_id = institutions.get_own_bank(session=session).id
