@@ -11,7 +11,6 @@ restore waits for it; the `/sandboxes` routes themselves do not (a restore is on
 from __future__ import annotations
 
 import anyio.to_thread
-from sqlalchemy.engine import Engine
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -23,7 +22,7 @@ from app.core.sandbox_context import (
     is_sandbox_id,
     leave_sandbox,
 )
-from app.core.sandbox_gate import GateTimeout, SandboxGate
+from app.core.sandbox_gate import GateTimeout
 from app.core.security import unverified_sandbox
 from app.errors import AppError, MalformedSandboxId, SandboxBusy
 from app.mcp.http import MCP_PATH
@@ -72,44 +71,50 @@ class SandboxRoutingMiddleware:
         if not is_sandbox_id(sandbox_id):
             await _error(MalformedSandboxId())(scope, receive, send)
             return
-        found = self.hub.cached(sandbox_id)
-        if found is None:
-            try:
-                found = await anyio.to_thread.run_sync(self.hub.resolve, sandbox_id)
-            except AppError as error:
-                await _error(error)(scope, receive, send)
-                return
-        context, gate = found
         gated = not scope["path"].startswith(UNGATED_PREFIX)
-        await self._run(context, gate if gated else None, scope, receive, send)
+        found = self.hub.cached(sandbox_id)
+        if found is not None:  # the hot path: one look-up, no query, no wait
+            context, gate = found
+            if not gated:
+                await self._serve(context, scope, receive, send)
+            elif gate.try_enter():
+                try:
+                    await self._serve(context, scope, receive, send)
+                finally:
+                    gate.leave()
+            else:  # a restore is running: wait, then take the engine it leaves
+                await self._cold(sandbox_id, gated, scope, receive, send)
+            return
+        await self._cold(sandbox_id, gated, scope, receive, send)
 
-    async def _run(
-        self,
-        context: SandboxContext,
-        gate: SandboxGate | None,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
+    async def _cold(
+        self, sandbox_id: str, gated: bool, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        if gate is not None and not gate.try_enter():
-            try:
+        """A sandbox this process has not opened lately, or whose gate is closed: read its
+        registry row, pass its gate, then open its database (inside the gate, so never while a
+        restore replaces it)."""
+        try:
+            gate = await anyio.to_thread.run_sync(self.hub.lookup, sandbox_id)
+            if gated:
                 await gate.enter(GATE_TIMEOUT_SECONDS)
-            except GateTimeout:
-                await _error(SandboxBusy())(scope, receive, send)
-                return
-            # The restore closed the old engine: take the new one.
-            context = SandboxContext(
-                context.sandbox_id,
-                await anyio.to_thread.run_sync(self._reopen, context.sandbox_id),
-            )
+        except AppError as error:
+            await _error(error)(scope, receive, send)
+            return
+        except GateTimeout:
+            await _error(SandboxBusy())(scope, receive, send)
+            return
+        try:
+            engine = await anyio.to_thread.run_sync(self.hub.open_engine, sandbox_id)
+            await self._serve(SandboxContext(sandbox_id, engine), scope, receive, send)
+        finally:
+            if gated:
+                gate.leave()
+
+    async def _serve(
+        self, context: SandboxContext, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         token = enter_sandbox(context)
         try:
             await self.app(scope, receive, send)
         finally:
             leave_sandbox(token)
-            if gate is not None:
-                gate.leave()
-
-    def _reopen(self, sandbox_id: str) -> Engine:
-        found = self.hub.cached(sandbox_id) or self.hub.resolve(sandbox_id)
-        return found[0].engine

@@ -135,17 +135,26 @@ class SandboxHub:
     def _revalidate(self) -> float:
         return self.settings.sandbox_revalidate_seconds
 
-    def resolve(self, sandbox_id: str) -> tuple[SandboxContext, SandboxGate]:
-        """The sandbox, read from the registry and opened; `SandboxNotFound` when it is not
-        live. Blocking (a query, maybe migrations): off the event loop."""
+    def lookup(self, sandbox_id: str) -> SandboxGate:
+        """The live sandbox's gate, after reading its registry row; `SandboxNotFound` when it is
+        not live. Blocking (a query): off the event loop."""
         with new_session(self.registry) as session:
             row = session.get(Sandbox, sandbox_id)
         if row is None or row.expires_at <= utcnow():
             self.forget(sandbox_id)
             raise SandboxNotFound.for_id(sandbox_id)
-        known = self._remember(row)
-        engine = self.engines.open(sandbox_id, upgrade_if_behind)
-        return SandboxContext(sandbox_id, engine), known.gate
+        return self._remember(row).gate
+
+    def open_engine(self, sandbox_id: str) -> Engine:
+        """The sandbox's engine, opened (and its schema brought up to date) if it is not open.
+        Called inside the sandbox's gate, so never while a restore replaces the database."""
+        return self.engines.open(sandbox_id, upgrade_if_behind)
+
+    def resolve(self, sandbox_id: str) -> tuple[SandboxContext, SandboxGate]:
+        """`lookup` and `open_engine` together (scripts and tests; requests pass the gate
+        between the two)."""
+        gate = self.lookup(sandbox_id)
+        return SandboxContext(sandbox_id, self.open_engine(sandbox_id)), gate
 
     def _remember(self, row: Sandbox) -> _Known:
         with self._lock:
