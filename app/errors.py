@@ -63,6 +63,13 @@ class SessionEnded(InvalidToken):
     reason = "The token's session has ended (logout, or a refresh token presented twice)"
 
 
+class WrongSandbox(InvalidToken):
+    reason = (
+        "The credential belongs to another sandbox: send the OpenBank-Sandbox header of the "
+        "sandbox that issued it"
+    )
+
+
 class TokenUnknown(InvalidToken):
     reason = "The token names no live user or session of this bank"
 
@@ -216,3 +223,38 @@ class ApiKeyNotFound(NotFound):
 
 class TooManyApiKeys(Conflict):
     message = "Too many API keys: delete one you no longer use first"
+
+
+class SandboxNotFound(NotFound):
+    message = "Sandbox not found"
+
+    @classmethod
+    def for_id(cls, sandbox_id: str) -> SandboxNotFound:
+        return cls(f"Sandbox {sandbox_id} not found")
+
+
+class MalformedSandboxId(BadRequest):
+    message = (
+        "Malformed OpenBank-Sandbox header: expected a sandbox id such as sbx_abcdefghijklmnop"
+    )
+
+
+class SnapshotNotFound(NotFound):
+    message = "Snapshot not found"
+
+
+class SnapshotExists(Conflict):
+    message = "A snapshot of this sandbox with that name already exists"
+
+
+class TooManySandboxes(AppError):
+    status_code = 429
+    message = "Too many live sandboxes on this server: delete one first (SANDBOX_MAX_LIVE)"
+
+
+class SandboxForbidden(Forbidden):
+    message = "Only an admin of the default sandbox may create sandboxes on this server"
+
+
+class SandboxBusy(ServiceBusy):
+    message = "The sandbox is being restored, try again in a moment"

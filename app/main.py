@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -19,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from app.api import openapi
-from app.api.deps import require_roles
+from app.api.deps import require_roles, sandbox_header
 from app.api.methods import method_not_allowed
 from app.api.routes import (
     accounts,
@@ -35,6 +37,8 @@ from app.api.routes import (
     root,
     transfers,
 )
+from app.api.routes import sandboxes as sandboxes_routes
+from app.api.sandbox_routing import SandboxRoutingMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine
 from app.core.headers import SECURITY_HEADERS, SecurityHeadersMiddleware
@@ -45,7 +49,8 @@ from app.mcp.auth import BankTokenVerifier
 from app.mcp.http import MCP_PATH, McpHttpEndpoint
 from app.mcp.server import build_mcp_server
 from app.models.user import Role
-from app.services import startup
+from app.services import sandboxes, startup
+from app.services.sandboxes import SandboxHub
 
 logger = logging.getLogger("app")
 
@@ -66,17 +71,32 @@ Amounts are exact decimal strings such as `"25000.00"`. Errors are `{"detail": .
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    hub: SandboxHub = app.state.sandboxes
     try:
         startup.prepare_database(engine=app.state.engine, settings=app.state.settings)
-        mcp_http: McpHttpEndpoint | None = app.state.mcp_http
-        if mcp_http is None:
-            yield
-        else:
-            # The MCP endpoint's session manager starts and stops with the app.
-            async with mcp_http.running():
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_sweep_expired_sandboxes, hub)
+            mcp_http: McpHttpEndpoint | None = app.state.mcp_http
+            if mcp_http is None:
                 yield
+            else:
+                # The MCP endpoint's session manager starts and stops with the app.
+                async with mcp_http.running():
+                    yield
+            tasks.cancel_scope.cancel()
     finally:
+        hub.dispose()
         app.state.engine.dispose()
+
+
+async def _sweep_expired_sandboxes(hub: SandboxHub) -> None:
+    """Remove expired sandboxes every SANDBOX_SWEEP_SECONDS, for as long as the app runs."""
+    while True:
+        try:
+            await anyio.to_thread.run_sync(lambda: sandboxes.remove_expired(hub=hub))
+        except Exception:  # a database that is down now may be back next time
+            logger.exception("removing expired sandboxes failed")
+        await anyio.sleep(hub.settings.sandbox_sweep_seconds)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -89,7 +109,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = _new_app(settings)
     app.state.settings = settings
     app.state.engine = create_db_engine(settings)
+    app.state.sandboxes = SandboxHub(settings=settings, registry=app.state.engine)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Every request works in the sandbox its OpenBank-Sandbox header names.
+    app.add_middleware(SandboxRoutingMiddleware, hub=app.state.sandboxes)
     # Added last, so it is the outermost: its headers are on the 413 above as on every other
     # response (the 500 handler below adds them to the one response sent outside it).
     app.add_middleware(SecurityHeadersMiddleware)
@@ -104,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(portfolio.router)
     app.include_router(transfers.router)
     app.include_router(reference.router)
+    app.include_router(sandboxes_routes.router)
     app.include_router(admin.router, dependencies=[Depends(require_roles(Role.admin))])
     app.include_router(funding.router, dependencies=[Depends(require_roles(Role.admin))])
     app.state.mcp_server = app.state.mcp_http = None
@@ -119,6 +143,8 @@ def _new_app(settings: Settings) -> FastAPI:
         "version": settings.version,
         "description": DESCRIPTION,
         "lifespan": lifespan,
+        # Documents the OpenBank-Sandbox header on every operation.
+        "dependencies": [Depends(sandbox_header)],
     }
     if not settings.serves_docs:
         # No Swagger UI, no ReDoc and no schema: 404 like any unknown path.

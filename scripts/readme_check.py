@@ -9,7 +9,8 @@ The README's commands build on each other (the walkthrough starts the server in 
 background, registers Jane and John, moves money, seeds the sample data, reads portfolios, makes
 an API key, calls MCP and stops the server), so they run as one script with `set -euo pipefail`:
 the first command that fails stops the check, which then shows the block it was in and its
-output. `curl` runs with `--fail-with-body`, so an HTTP error fails too.
+output. `curl` runs with `--fail-with-body`, so an HTTP error fails too, unless the command
+prints the status itself (`-w '%{http_code}'`, to show an expected 401 or 404).
 
 Conventions the README follows so that this works:
 
@@ -110,8 +111,10 @@ def free_port() -> int:
 def script_for(blocks: list[Block], *, port: int, directory: Path) -> str:
     parts = [
         "set -euo pipefail",
-        # An HTTP error is a failed command, with the body shown.
-        'curl() { command curl --fail-with-body --show-error "$@"; }',
+        # An HTTP error is a failed command, with the body shown; a command that prints the
+        # status itself (`-w '%{http_code}'`) shows an expected 401 or 404 and is not stopped.
+        'curl() { case " $* " in *http_code*) command curl --show-error "$@" ;; '
+        '*) command curl --fail-with-body --show-error "$@" ;; esac; }',
     ]
     for block in blocks:
         if block.skip_reason is not None:

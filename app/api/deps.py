@@ -24,6 +24,13 @@ from app.core.identifiers import (
     UUID_PATTERN,
     parse_id,
 )
+from app.core.sandbox_context import (
+    DEFAULT_SANDBOX,
+    SANDBOX_HEADER,
+    SANDBOX_HEADER_PATTERN,
+    current_sandbox,
+    current_sandbox_id,
+)
 from app.errors import (
     AccountNotFound,
     BadRequest,
@@ -31,7 +38,9 @@ from app.errors import (
     Forbidden,
     InvalidCustomerOid,
     MalformedIban,
+    MalformedSandboxId,
     NotAuthenticated,
+    SandboxNotFound,
     ServiceBusy,
 )
 from app.models.account import Account
@@ -39,6 +48,7 @@ from app.models.idempotency_key import IDEMPOTENCY_KEY_MAX
 from app.models.user import Role, User
 from app.services import accounts, auth, customers
 from app.services.idempotency import Outcome
+from app.services.sandboxes import Caller, SandboxHub
 
 # Two ways to send the same `Authorization: Bearer ...` header, both offered by Swagger UI's
 # Authorize: an access token from the password flow, or an API key (`obk_...`).
@@ -63,15 +73,24 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def get_engine(request: Request) -> Engine:
+    """The engine of the request's sandbox (the default one's without the header)."""
+    context = current_sandbox()
+    if context is not None:
+        return context.engine
+    engine: Engine = request.app.state.engine
+    return engine
+
+
 @raises(ServiceBusy)  # the database is down, or every connection stayed busy
 def get_session(request: Request) -> Iterator[Session]:
-    with new_session(request.app.state.engine) as session:
+    with new_session(get_engine(request)) as session:
         yield session
 
 
-def get_engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
+def get_sandbox_hub(request: Request) -> SandboxHub:
+    hub: SandboxHub = request.app.state.sandboxes
+    return hub
 
 
 async def get_client_address(request: Request) -> str | None:
@@ -99,6 +118,47 @@ def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+SandboxHubDep = Annotated[SandboxHub, Depends(get_sandbox_hub)]
+
+
+@raises(NotAuthenticated)
+def get_sandbox_caller_or_anonymous(
+    session: SessionDep, settings: SettingsDep, token: TokenDep, _key: ApiKeyDep
+) -> Caller:
+    """Who creates a sandbox: the request's sandbox and its user, if a credential was sent
+    (anyone may create one when self-service is on). The session's read ends here, so a restore
+    can replace the database under it."""
+    user = auth.user_from_bearer(session=session, settings=settings, token=token) if token else None
+    session.commit()
+    return Caller(sandbox_id=current_sandbox_id(), user=user)
+
+
+def get_sandbox_caller(
+    caller: Annotated[Caller, Depends(get_sandbox_caller_or_anonymous)],
+) -> Caller:
+    """Who manages sandboxes: a logged-on user (of the default sandbox or of the one managed)."""
+    if caller.user is None:
+        raise NotAuthenticated()
+    return caller
+
+
+SandboxCaller = Annotated[Caller, Depends(get_sandbox_caller)]
+SandboxCreator = Annotated[Caller, Depends(get_sandbox_caller_or_anonymous)]
+
+
+@raises(MalformedSandboxId, SandboxNotFound)  # answered by the routing middleware
+def sandbox_header(
+    _sandbox: Annotated[
+        str,
+        Header(
+            alias=SANDBOX_HEADER,
+            pattern=SANDBOX_HEADER_PATTERN,
+            description="The sandbox (isolated bank) to work in, from POST /sandboxes; "
+            "without it, the default sandbox",
+        ),
+    ] = DEFAULT_SANDBOX,
+) -> None:
+    """Documents the header on every operation; the routing middleware has acted on it."""
 
 
 def require_roles(*roles: Role) -> Callable[[User], User]:

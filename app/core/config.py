@@ -103,6 +103,23 @@ class Settings(BaseSettings):
     # "bank.example.com", "127.0.0.1:*" (any port).
     mcp_allowed_hosts: list[str] = []
 
+    # Sandboxes: isolated banks, each a database of its own (see the README's "Sandboxes").
+    # SQLite: their files' folder (default: `sandboxes/` beside the database file).
+    sandbox_dir: Path | None = None
+    # Who may create one: anyone (None: true outside production), else the default's admins.
+    sandbox_self_service: bool | None = None
+    sandbox_max_live: int = Field(default=1000, ge=1)
+    sandbox_max_customers: int = Field(default=1000, ge=0)
+    sandbox_default_ttl_hours: int = Field(default=24, ge=1)
+    sandbox_max_ttl_hours: int = Field(default=720, ge=1)
+    # Engines kept open (least recently used closed first), and each one's pool.
+    sandbox_engine_cache: int = Field(default=64, ge=1)
+    sandbox_db_pool_size: int = Field(default=5, ge=1)
+    # A process re-reads a sandbox's registry row at most this often (another worker may have
+    # deleted it), and removes expired sandboxes this often.
+    sandbox_revalidate_seconds: float = Field(default=5, ge=0)
+    sandbox_sweep_seconds: float = Field(default=60, gt=0)
+
     bank_name: str = "OpenBank"
     bank_country: str = "NL"
     bank_code: str = "OPNB"
@@ -118,7 +135,7 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
 
-    @field_validator("docs_enabled", mode="before")
+    @field_validator("docs_enabled", "sandbox_self_service", "sandbox_dir", mode="before")
     @classmethod
     def _empty_means_default(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -161,6 +178,12 @@ class Settings(BaseSettings):
         if self.docs_enabled is None:
             return self.environment != "production"
         return self.docs_enabled
+
+    @property
+    def sandboxes_self_service(self) -> bool:
+        if self.sandbox_self_service is None:
+            return self.environment != "production"
+        return self.sandbox_self_service
 
     @property
     def is_sqlite(self) -> bool:

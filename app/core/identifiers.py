@@ -3,8 +3,8 @@ a request and to document the parameter in the OpenAPI schema.
 
 IBANs and ISO codes are matched by the router (Starlette path convertors): a segment without
 their shape, such as `/accounts/overveiw`, names no route and answers 404, not "Invalid IBAN".
-Identifiers of document 002 (CustomerOIDs) and numeric ids are parsed by a dependency instead,
-so a malformed one answers 400 as those contracts say.
+CustomerOIDs (the portfolio-analysis API's identifiers) and numeric ids are parsed by a
+dependency instead, so a malformed one answers 400 as those contracts say.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -70,8 +71,10 @@ def script_directory() -> ScriptDirectory:
     return ScriptDirectory.from_config(alembic_config())
 
 
-def head_revisions() -> set[str]:
-    return set(script_directory().get_heads())
+@lru_cache(maxsize=1)
+def head_revisions() -> frozenset[str]:
+    """The code's revision(s); read from the migration scripts once per process."""
+    return frozenset(script_directory().get_heads())
 
 
 def current_revisions(connection: Connection) -> set[str]:
@@ -206,3 +209,13 @@ def drop_everything(engine: Engine) -> None:
     metadata = MetaData()
     metadata.reflect(engine)
     metadata.drop_all(engine)
+
+
+def upgrade_if_behind(engine: Engine) -> None:
+    """Bring a database to the code's revision when it is behind (one query when it is not):
+    a sandbox's database when it is opened."""
+    with engine.connect() as connection:
+        current = current_revisions(connection)
+        connection.rollback()
+    if current != head_revisions():
+        upgrade_to_head(engine)

@@ -4,6 +4,8 @@ pinned algorithm)."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import secrets
 import string
 import uuid
@@ -18,6 +20,7 @@ import bcrypt
 import jwt
 
 from app.core.config import Settings
+from app.core.sandbox_context import DEFAULT_SANDBOX
 from app.errors import PasswordCheckBusy
 
 BCRYPT_MAX_BYTES = 72
@@ -25,15 +28,39 @@ TokenType = Literal["access", "refresh"]
 T = TypeVar("T")
 
 
+# The scheme of a hash is in its text: bcrypt's start with "$2", ours with "sha256$".
+GENERATED_SCHEME = "sha256"
+GENERATED_SECRET_BYTES = 24  # 192 random bits
+
+
 def hash_password(password: str, rounds: int) -> str:
+    """A password a person chose: bcrypt, slow on purpose."""
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=rounds)).decode()
 
 
+def generate_secret() -> str:
+    """A password the server makes (a sandbox's staff logins): 192 random bits, URL-safe."""
+    return secrets.token_urlsafe(GENERATED_SECRET_BYTES)
+
+
+def hash_generated_secret(secret: str) -> str:
+    """A hash for a secret of at least 128 random bits: salted sha256. A slow hash adds nothing
+    against so many bits, and a new sandbox's logins would cost seconds of bcrypt."""
+    salt = secrets.token_hex(8)
+    digest = hashlib.sha256(f"{salt}${secret}".encode()).hexdigest()
+    return f"{GENERATED_SCHEME}${salt}${digest}"
+
+
 def verify_password(password: str, password_hash: str) -> bool:
+    """Whether `password` matches `password_hash`, whichever scheme made it."""
     encoded = password.encode()
     if len(encoded) > BCRYPT_MAX_BYTES:
         # bcrypt 5 refuses such input; no stored password can be that long anyway.
         return False
+    if password_hash.startswith(GENERATED_SCHEME + "$"):
+        _, salt, digest = password_hash.split("$", 2)
+        computed = hashlib.sha256(f"{salt}${password}".encode()).hexdigest()
+        return hmac.compare_digest(computed, digest)
     return bcrypt.checkpw(encoded, password_hash.encode())
 
 
@@ -89,6 +116,7 @@ class TokenClaims:
     jti: str
     session_id: str
     expires_at: datetime
+    sandbox_id: str = DEFAULT_SANDBOX
 
 
 class TokenError(Exception):
@@ -106,9 +134,11 @@ def create_token(
     subject: str,
     token_type: TokenType,
     session_id: str,
+    sandbox_id: str = DEFAULT_SANDBOX,
     now: datetime | None = None,
 ) -> tuple[str, TokenClaims]:
-    """A signed token for the user `subject` (their uid) in the session `session_id`."""
+    """A signed token for the user `subject` (their uid) in the session `session_id` of the
+    sandbox `sandbox_id` (claim `sbx`; a token without it is the default sandbox's)."""
     issued = now or datetime.now(UTC)
     lifetime = (
         timedelta(minutes=settings.access_token_expire_minutes)
@@ -121,6 +151,7 @@ def create_token(
         jti=uuid.uuid4().hex,
         session_id=session_id,
         expires_at=issued + lifetime,
+        sandbox_id=sandbox_id,
     )
     payload: dict[str, Any] = {
         "sub": subject,
@@ -132,6 +163,8 @@ def create_token(
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
     }
+    if sandbox_id != DEFAULT_SANDBOX:
+        payload["sbx"] = sandbox_id
     return jwt.encode(payload, secret, algorithm=settings.jwt_algorithm), claims
 
 
@@ -157,4 +190,16 @@ def decode_token(settings: Settings, secret: str, token: str, expected: TokenTyp
         jti=str(payload["jti"]),
         session_id=str(payload["sid"]),
         expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
+        sandbox_id=str(payload.get("sbx", DEFAULT_SANDBOX)),
     )
+
+
+def unverified_sandbox(token: str) -> str | None:
+    """The `sbx` claim of a JWT, read without checking the signature: only to choose the
+    database the token is then checked against (the check itself verifies everything)."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    value = claims.get("sbx", DEFAULT_SANDBOX) if isinstance(claims, dict) else None
+    return value if isinstance(value, str) else None

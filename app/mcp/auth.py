@@ -21,6 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.core.config import Settings
 from app.core.db import new_session
+from app.core.sandbox_context import sandbox_engine
 from app.errors import InvalidToken
 from app.models.user import Role
 from app.services import auth
@@ -61,7 +62,7 @@ class BankTokenVerifier:
 
     def _verify(self, token: str) -> AccessToken | None:
         try:
-            with new_session(self.engine) as session:
+            with new_session(sandbox_engine(self.engine)) as session:
                 user = auth.user_from_bearer(session=session, settings=self.settings, token=token)
         except InvalidToken as exc:
             raise TokenRefused(exc) from exc

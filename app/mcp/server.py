@@ -23,6 +23,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.core.config import Settings
 from app.core.db import new_session
+from app.core.sandbox_context import sandbox_engine
 from app.errors import AppError, BadRequest, NotFound
 from app.mcp.auth import REQUIRED_SCOPE
 from app.mcp.tools import DATABASE_UNAVAILABLE, register_tools
@@ -104,7 +105,7 @@ def build_mcp_server(
     )
     def portfolio_summary(customer_oid: str) -> str:
         try:
-            with new_session(engine) as session:
+            with new_session(sandbox_engine(engine)) as session:
                 summary = portfolio.get_summary(
                     session=session,
                     customer_id=customers.parse_customer_oid(customer_oid),

@@ -28,6 +28,7 @@ from sqlmodel import Session
 from app.core.config import Settings
 from app.core.db import new_session
 from app.core.pagination import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE
+from app.core.sandbox_context import sandbox_engine
 from app.errors import AppError
 from app.models.customer import CustomerExists, CustomerListItem
 from app.models.posting import PostingPublic
@@ -36,7 +37,7 @@ from app.schemas.customers import CustomerList
 from app.schemas.health import HealthResponse
 from app.schemas.pagination import Page
 from app.schemas.portfolio import Portfolio, PortfolioSummary, SpendingByCategory, TransactionPage
-from app.services import accounts, customers, health, portfolio, statements
+from app.services import accounts, customers, health, portfolio, sandboxes, statements
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -108,7 +109,7 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
 
     @contextmanager
     def reading() -> Iterator[Session]:
-        with tool_errors(), new_session(engine) as session:
+        with tool_errors(), new_session(sandbox_engine(engine)) as session:
             yield session
 
     @tool("List customers")
@@ -290,4 +291,8 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
     def health_check() -> HealthResponse:
         """Whether the bank's service and its database are up, with the service's version."""
         with reading() as session:
-            return health.status(session=session, settings=settings)
+            return health.status(
+                session=session,
+                settings=settings,
+                live_sandboxes=lambda: sandboxes.count_live(engine),
+            )

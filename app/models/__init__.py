@@ -34,6 +34,7 @@ from app.models.journal_entry import JournalEntry  # noqa: E402
 from app.models.portfolio_transaction import PortfolioTransaction  # noqa: E402
 from app.models.posting import Posting  # noqa: E402
 from app.models.refresh_token import RefreshToken  # noqa: E402
+from app.models.sandbox import Sandbox, SandboxSnapshot  # noqa: E402
 from app.models.spending import Spending  # noqa: E402
 from app.models.throttle import Throttle  # noqa: E402
 from app.models.transfer import Transfer  # noqa: E402
@@ -56,6 +57,8 @@ __all__ = [
     "PortfolioTransaction",
     "Posting",
     "RefreshToken",
+    "Sandbox",
+    "SandboxSnapshot",
     "Spending",
     "Throttle",
     "Transfer",

@@ -23,7 +23,7 @@ class ApiKey(ApiKeyBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", index=True)
-    prefix: str = Field(max_length=16, description="The key's first characters, to recognise it")
+    prefix: str = Field(max_length=40, description="The key's first characters, to recognise it")
     key_hash: str = Field(max_length=64, unique=True)
     hash_scheme: str = Field(default="sha256", max_length=20)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,4 +1,5 @@
-"""Transactions in the portfolio (document 002): trades, income, card payments and transfers.
+"""Transactions in the portfolio (the portfolio-analysis API): trades, income, card payments
+and transfers.
 
 The table is `transaction`; the class is not called `Transaction` so that it cannot be mistaken
 for a database transaction or the ledger's journal entries, which will also write rows here.

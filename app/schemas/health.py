@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class HealthResponse(BaseModel):
@@ -10,6 +10,9 @@ class HealthResponse(BaseModel):
     service: str
     version: str
     database: Literal["connected", "unreachable"]
+    sandboxes: int | None = Field(
+        default=None, description="Live sandboxes on this server (null when the database is down)"
+    )
 
 
 class Landing(BaseModel):

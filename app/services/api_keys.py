@@ -1,6 +1,8 @@
 """API keys: long-lived credentials that a user makes for agents and CI.
 
-A key is `obk_` and 43 URL-safe characters (256 random bits). It is shown once, at creation;
+A key is `obk_` and 43 URL-safe characters (256 random bits); a sandbox's keys name their
+sandbox first (`obk_sbx_....<43 characters>`), so the MCP endpoint knows which bank to check
+them in, and they are refused in any other. It is shown once, at creation;
 only its sha256 is kept (a slow password hash buys nothing against 256 random bits, and a key is
 checked on every request). A key acts as its owner, with the owner's role, until it is revoked,
 it expires, or its owner is deleted (the rows cascade).
@@ -20,6 +22,7 @@ from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import begin_write, write_transaction
 from app.core.identifiers import STORED_ID_MAX
+from app.core.sandbox_context import DEFAULT_SANDBOX, current_sandbox_id, is_sandbox_id
 from app.errors import (
     ApiKeyExpired,
     ApiKeyNotFound,
@@ -27,12 +30,13 @@ from app.errors import (
     ApiKeyUnknown,
     TooManyApiKeys,
     ValidationFailed,
+    WrongSandbox,
 )
 from app.models.api_key import API_KEY_PREFIX, ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from app.models.user import User
 
 KEY_BYTES = 32
-SHOWN_PREFIX = 12  # "obk_" and 8 characters of the key
+SHOWN_PREFIX = 12  # "obk_", (the sandbox id and ".",) and 8 characters of the key
 MAX_KEYS_PER_USER = 100
 # last_used_at is written at most this often per key (a write on every request would cost).
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -40,6 +44,23 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 def is_api_key(token: str) -> bool:
     return token.startswith(API_KEY_PREFIX)
+
+
+def sandbox_of_key(key: str) -> str | None:
+    """The sandbox a key names (`obk_sbx_....`), the default for a plain key; None when the key
+    names something that is not a sandbox id."""
+    head, dot, _ = key.removeprefix(API_KEY_PREFIX).partition(".")
+    if not dot:
+        return DEFAULT_SANDBOX
+    return head if is_sandbox_id(head) else None
+
+
+def _new_key() -> tuple[str, str]:
+    """A new key and the prefix shown to recognise it."""
+    sandbox_id = current_sandbox_id()
+    scope = "" if sandbox_id == DEFAULT_SANDBOX else f"{sandbox_id}."
+    key = f"{API_KEY_PREFIX}{scope}{secrets.token_urlsafe(KEY_BYTES)}"
+    return key, key[: len(scope) + SHOWN_PREFIX]
 
 
 def _hash(key: str) -> str:
@@ -58,7 +79,7 @@ def create(
         raise ValidationFailed(
             f"expires_in_days must be at most {settings.api_key_max_days} (API_KEY_MAX_DAYS)"
         )
-    secret = API_KEY_PREFIX + secrets.token_urlsafe(KEY_BYTES)
+    secret, shown = _new_key()
     now = utcnow()
     with write_transaction(session):
         live = session.exec(
@@ -72,7 +93,7 @@ def create(
         key = ApiKey(
             user_id=user.id,
             name=data.name,
-            prefix=secret[:SHOWN_PREFIX],
+            prefix=shown,
             key_hash=_hash(secret),
             created_at=now,
             expires_at=now + timedelta(days=data.expires_in_days)
@@ -116,6 +137,8 @@ def delete(*, session: Session, user: User, key_id: int) -> None:
 def user_for_key(*, session: Session, key: str, now: datetime | None = None) -> User:
     """The owner of a live key, read with the key in one statement. A revoked, expired or
     unknown key raises the matching `InvalidToken`."""
+    if sandbox_of_key(key) != current_sandbox_id():
+        raise WrongSandbox()
     row = session.exec(
         select(User, ApiKey)
         .join(ApiKey, col(ApiKey.user_id) == col(User.id))

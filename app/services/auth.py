@@ -20,8 +20,11 @@ from sqlmodel import Session, col, select
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import write_transaction
+from app.core.sandbox_context import current_sandbox_id
 from app.core.security import (
+    TokenClaims,
     TokenError,
+    TokenType,
     create_token,
     decode_token,
     dummy_hash,
@@ -34,6 +37,7 @@ from app.errors import (
     SessionEnded,
     TokenExpired,
     TokenUnknown,
+    WrongSandbox,
 )
 from app.models.auth_session import AuthSession
 from app.models.refresh_token import RefreshToken
@@ -64,11 +68,22 @@ def check_password(password: str, user: User | None, rounds: int) -> bool:
 def _issue_pair(*, session: Session, settings: Settings, user: User, session_id: str) -> TokenPair:
     secret = _secret(settings)
     subject = str(user.uid)
+    sandbox_id = current_sandbox_id()
     access, _ = create_token(
-        settings, secret, subject=subject, token_type="access", session_id=session_id
+        settings,
+        secret,
+        subject=subject,
+        token_type="access",
+        session_id=session_id,
+        sandbox_id=sandbox_id,
     )
     refresh, claims = create_token(
-        settings, secret, subject=subject, token_type="refresh", session_id=session_id
+        settings,
+        secret,
+        subject=subject,
+        token_type="refresh",
+        session_id=session_id,
+        sandbox_id=sandbox_id,
     )
     session.add(RefreshToken(jti=claims.jti, session_id=session_id, expires_at=claims.expires_at))
     return TokenPair(
@@ -122,6 +137,17 @@ async def logon(
     return await run_in_threadpool(_open_session, session, settings, user, username, address)
 
 
+def _decode(settings: Settings, token: str, expected: TokenType) -> TokenClaims:
+    """The token's claims; refused when it is invalid, expired or another sandbox's."""
+    try:
+        claims = decode_token(settings, _secret(settings), token, expected)
+    except TokenError as exc:
+        raise (TokenExpired() if exc.expired else InvalidToken()) from exc
+    if claims.sandbox_id != current_sandbox_id():
+        raise WrongSandbox()
+    return claims
+
+
 def _revoke_session(session: Session, session_id: str, now: datetime) -> None:
     session.execute(
         update(AuthSession)
@@ -133,10 +159,7 @@ def _revoke_session(session: Session, session_id: str, now: datetime) -> None:
 def refresh(*, session: Session, settings: Settings, refresh_token: str) -> TokenPair:
     """Rotate: a new pair in the same session, the presented token dead. A used token presented
     again is taken as theft and revokes the session, so every token of it stops working."""
-    try:
-        claims = decode_token(settings, _secret(settings), refresh_token, "refresh")
-    except TokenError as exc:
-        raise (TokenExpired() if exc.expired else InvalidToken()) from exc
+    claims = _decode(settings, refresh_token, "refresh")
     reused = False
     with write_transaction(session):
         # Locked (PostgreSQL; SQLite holds its write lock already): two refreshes with one token
@@ -169,10 +192,7 @@ def refresh(*, session: Session, settings: Settings, refresh_token: str) -> Toke
 
 def logout(*, session: Session, settings: Settings, refresh_token: str) -> None:
     """End the refresh token's session: its refresh and access tokens stop working at once."""
-    try:
-        claims = decode_token(settings, _secret(settings), refresh_token, "refresh")
-    except TokenError as exc:
-        raise (TokenExpired() if exc.expired else InvalidToken()) from exc
+    claims = _decode(settings, refresh_token, "refresh")
     with write_transaction(session):
         stored = session.get(RefreshToken, claims.jti)
         if stored is None or stored.session_id != claims.session_id:
@@ -183,11 +203,9 @@ def logout(*, session: Session, settings: Settings, refresh_token: str) -> None:
 def user_from_access_token(*, session: Session, settings: Settings, token: str) -> User:
     """The user an access token names, read afresh with its session in one statement: a deleted
     user, a revoked session or a reset database stops the token at once."""
+    claims = _decode(settings, token, "access")
     try:
-        claims = decode_token(settings, _secret(settings), token, "access")
         user_uid = uuid.UUID(claims.subject)
-    except TokenError as exc:
-        raise (TokenExpired() if exc.expired else InvalidToken()) from exc
     except ValueError as exc:
         raise TokenUnknown() from exc
     row = session.exec(

@@ -1,5 +1,6 @@
 """Customers: KYC registration (customer, login and first account in one unit of work), and the
-customer directory of document 002 (list, create by name, exists, delete with everything owned)."""
+customer directory of the portfolio-analysis API (list, create by name, exists, delete with
+everything owned)."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,10 +24,20 @@ def database_ok(*, session: Session) -> bool:
     return True
 
 
-def status(*, session: Session, settings: Settings) -> HealthResponse:
-    """Service name, version and whether the database answers (never raises for a dead one)."""
+def status(
+    *, session: Session, settings: Settings, live_sandboxes: Callable[[], int] | None = None
+) -> HealthResponse:
+    """Service name, version, whether the database answers and how many sandboxes are live
+    (never raises for a dead database)."""
     ok = database_ok(session=session)
+    sandboxes = None
+    if ok and live_sandboxes is not None:
+        try:
+            sandboxes = live_sandboxes()
+        except SQLAlchemyError as exc:
+            logger.warning("health check: sandbox registry unreadable (%s)", type(exc).__name__)
     return HealthResponse(
+        sandboxes=sandboxes,
         status="ok" if ok else "unavailable",
         service=settings.service_name,
         version=settings.version,

@@ -46,6 +46,7 @@ def test_health_reports_connected_database(client: TestClient) -> None:
         "service": "openbank-api",
         "version": "0.1.0",
         "database": "connected",
+        "sandboxes": 0,
     }
 
 
@@ -58,6 +59,7 @@ def test_health_is_503_when_the_database_is_unreachable(client: TestClient) -> N
         "service": "openbank-api",
         "version": "0.1.0",
         "database": "unreachable",
+        "sandboxes": None,
     }
 
 

@@ -21,6 +21,7 @@ import requests
 import uvicorn
 from fastapi import FastAPI
 
+from app.core.config import Settings
 from tests.utils.auth import create_staff_user, registration_body
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +29,12 @@ SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 PHASES = "examples,coverage,fuzzing,stateful"
 MAX_EXAMPLES = 25
 SEED = 20260101
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The test settings, with sandboxes small: the fuzzer creates, forks and snapshots them."""
+    return settings.model_copy(update={"sandbox_max_customers": 20, "sandbox_max_live": 500})
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ def test_health_reports_connected_database(client: TestClient) -> None:
         "service": "openbank-api",
         "version": "0.1.0",
         "database": "connected",
+        "sandboxes": 0,
     }
 
 

@@ -270,3 +270,36 @@ def test_password_work_that_finds_no_free_slot_in_time_is_busy(token_settings: S
     assert done == "done"  # the running one finished
     assert refused is not None  # the queued one gave up its turn
     assert (refused.status_code, refused.headers) == (503, {"Retry-After": "1"})
+
+
+def test_generated_secrets_have_192_bits_and_a_fast_salted_hash() -> None:
+    secret = security.generate_secret()
+    assert len(secret) == 32  # 24 bytes, URL-safe base64
+    stored = security.hash_generated_secret(secret)
+    assert stored.startswith("sha256$")
+    assert stored != security.hash_generated_secret(secret)  # salted
+    assert verify_password(secret, stored)
+    assert not verify_password(secret + "x", stored)
+    assert secret not in stored
+
+
+def test_verify_tells_the_schemes_apart_by_the_stored_hash() -> None:
+    chosen = "correct-horse-battery"
+    assert verify_password(chosen, hash_password(chosen, 4))
+    assert not verify_password(chosen, security.hash_generated_secret("other-secret"))
+
+
+def test_tokens_carry_their_sandbox(token_settings: Settings) -> None:
+    token, claims = create_token(
+        token_settings, SECRET, subject="u", token_type="access", session_id="s", sandbox_id="sbx_x"
+    )
+    assert claims.sandbox_id == "sbx_x"
+    assert decode_token(token_settings, SECRET, token, "access").sandbox_id == "sbx_x"
+    assert security.unverified_sandbox(token) == "sbx_x"
+    plain, _ = create_token(
+        token_settings, SECRET, subject="u", token_type="access", session_id="s"
+    )
+    assert "sbx" not in jwt.decode(plain, options={"verify_signature": False})
+    assert decode_token(token_settings, SECRET, plain, "access").sandbox_id == "default"
+    assert security.unverified_sandbox(plain) == "default"
+    assert security.unverified_sandbox("not a token") is None

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app.core.config import Settings
@@ -26,13 +27,24 @@ def test_database_not_ok_when_unreachable(
 def test_status_names_the_service_and_the_database_state(
     session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ok = health.status(session=session, settings=settings)
+    ok = health.status(session=session, settings=settings, live_sandboxes=lambda: 3)
     assert ok.model_dump() == {
         "status": "ok",
         "service": "openbank-api",
         "version": "0.1.0",
         "database": "connected",
+        "sandboxes": 3,
     }
     monkeypatch.setattr(health, "database_ok", lambda **_: False)
-    down = health.status(session=session, settings=settings)
-    assert (down.status, down.database) == ("unavailable", "unreachable")
+    down = health.status(session=session, settings=settings, live_sandboxes=lambda: 3)
+    assert (down.status, down.database, down.sandboxes) == ("unavailable", "unreachable", None)
+
+
+def test_an_unreadable_sandbox_registry_leaves_the_count_out(
+    session: Session, settings: Settings
+) -> None:
+    def unreadable() -> int:
+        raise OperationalError("SELECT count(*) FROM sandbox", {}, Exception("gone"))
+
+    result = health.status(session=session, settings=settings, live_sandboxes=unreadable)
+    assert (result.status, result.database, result.sandboxes) == ("ok", "connected", None)

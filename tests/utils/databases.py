@@ -69,10 +69,16 @@ def create_server_database(url: URL) -> URL:
 
 
 def drop_server_database(url: URL) -> None:
+    """Drop the database, and the sandbox databases the tests made beside it (`<name>_...`)."""
     engine = _admin_engine(url.set(database="postgres"))
     try:
         with engine.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+            sandboxes = connection.execute(
+                text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)"),
+                {"prefix": f"{url.database}_"},
+            ).scalars()
+            for name in [url.database, *sandboxes]:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         engine.dispose()
 

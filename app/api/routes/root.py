@@ -5,7 +5,7 @@ from html import escape
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import HTMLResponse
 
-from app.api.deps import SessionDep, SettingsDep
+from app.api.deps import SandboxHubDep, SessionDep, SettingsDep
 from app.core.config import Settings
 from app.schemas.health import HealthResponse, Landing
 from app.services import health
@@ -144,8 +144,10 @@ footer {{ margin-top: 2rem; color: #57606a; font-size: .9rem; }}
     summary="Service and database status",
     responses={503: {"model": HealthResponse, "description": "Database unreachable"}},
 )
-def get_health(session: SessionDep, settings: SettingsDep, response: Response) -> HealthResponse:
-    result = health.status(session=session, settings=settings)
+def get_health(
+    session: SessionDep, settings: SettingsDep, hub: SandboxHubDep, response: Response
+) -> HealthResponse:
+    result = health.status(session=session, settings=settings, live_sandboxes=hub.live_count)
     if result.status != "ok":
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return result

@@ -1,0 +1,1 @@
+"""Sample data for demos, `seed.py` and the `demo` sandbox template."""
