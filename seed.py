@@ -53,16 +53,30 @@ __all__ = [
 ]
 
 
-def print_credentials(staff: list[tuple[str, str, str]], report: SeedReport) -> None:
+def print_credentials(
+    staff: list[tuple[str, str, str]], report: SeedReport, *, sandbox: str | None = None
+) -> None:
     table = Table(title="Demo credentials (sandbox only)")
     table.add_column("role")
     table.add_column("username")
     table.add_column("password")
-    for role, username, password in staff:
-        table.add_row(role, username, password)
-    table.add_row("customer", ", ".join(d.username for d in DOCUMENT_CUSTOMERS), SANDBOX_PASSWORD)
-    if report.customers_created or report.customers_skipped:
-        table.add_row("customer", f"{seeded_username(1)} ...", SANDBOX_PASSWORD)
+    if sandbox is None:
+        for role, username, password in staff:
+            table.add_row(role, username, password)
+        table.add_row(
+            "customer", ", ".join(d.username for d in DOCUMENT_CUSTOMERS), SANDBOX_PASSWORD
+        )
+        if report.customers_created or report.customers_skipped:
+            table.add_row("customer", f"{seeded_username(1)} ...", SANDBOX_PASSWORD)
+    else:
+        # A sandbox's staff, and the customers it was made with, keep the passwords shown when
+        # it was created; only the customers made by this run have the published one.
+        for role, username, _ in staff:
+            table.add_row(role, username, f"as shown when {sandbox} was created")
+        if report.document_customers_created or report.customers_created:
+            table.add_row("customer", "those created now (see below)", SANDBOX_PASSWORD)
+        if report.document_customers_skipped or report.customers_skipped:
+            table.add_row("customer", "those already there", "unchanged")
     console.print(table)
     console.print(
         f"sample customers created: {report.document_customers_created}, already there: "
@@ -131,7 +145,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> See
             )
             console.print(f"filling sandbox {args.sandbox}")
             try:
-                return _seed(target, settings, args, rounds)
+                return _seed(target, settings, args, rounds, sandbox=args.sandbox)
             finally:
                 target.dispose()
         if args.reset:
@@ -143,11 +157,18 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> See
         engine.dispose()
 
 
-def _seed(engine: Engine, settings: Settings, args: argparse.Namespace, rounds: int) -> SeedReport:
+def _seed(
+    engine: Engine,
+    settings: Settings,
+    args: argparse.Namespace,
+    rounds: int,
+    *,
+    sandbox: str | None = None,
+) -> SeedReport:
     report, staff = seed_sample_data(
         engine, settings, customers=args.customers, seed=args.seed, rounds=rounds, progress=True
     )
-    print_credentials(staff, report)
+    print_credentials(staff, report, sandbox=sandbox)
     return report
 
 

@@ -19,13 +19,19 @@ from tests.utils.auth import bearer
 from tests.utils.concurrency import run_at_once
 
 
-def test_seed_fills_a_sandbox(client: TestClient, settings: Settings) -> None:
+def test_seed_fills_a_sandbox(
+    client: TestClient, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     created = create(client)
     report = seed.main(
         ["--sandbox", created["sandbox_id"], "--customers", "2", "--bcrypt-rounds", "4"],
         settings=settings,
     )
     assert report.customers_created == 2
+    printed = capsys.readouterr().out
+    # The sandbox's staff keep the passwords shown at its creation: none is printed.
+    assert seed.DEMO_ADMIN[1] not in printed
+    assert "was created" in printed
     admin = admin_of(client, created)
     assert len(client.get("/customers", headers=admin).json()) == 5 + 2
     # The default bank is untouched.
