@@ -14,6 +14,13 @@ the ceiling and each scenario in turn, `--rounds` times; a scenario's share is i
 mean of the two ceiling points measured around it. Then `/health` latency during 50 concurrent
 logons (bench.logon_storm, at the production bcrypt cost), the server's resident memory, and a
 check of the books: every journal entry sums to zero, every balance is the sum of its postings.
+
+Scenarios, as customer00001 (password "sandbox-password") or the benchmark's admin: GET /health;
+GET /accounts/overview; the first statement page of its checking account (60 transfers made
+before, so the page is full); GET /user-portfolio/{oid} of customer00001 (about 100 seeded
+transactions) and of the 10,000-transaction customer (the portfolio holds the latest 100
+transactions, so the two should cost about the same); POST /transfers of 0.01 EUR between two
+of its EUR accounts, without and with a fresh Idempotency-Key per request.
 """
 
 from __future__ import annotations
