@@ -19,33 +19,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench.server import Server, ServerError, percentile, running_server
+from bench.server import Server, ServerError, percentile, register_customer, running_server
 
 PASSWORD = "storm-password-123"
-
-
-def register(server: Server, username: str) -> None:
-    answer = server.request(
-        "POST",
-        "/customers/register",
-        json_body={
-            "name": "Storm Trooper",
-            "dob": "1980-01-01",
-            "address": "Damrak 1, 1012 LG Amsterdam",
-            "country": "NL",
-            "id_document": "NL1234567",
-            "username": username,
-            "password": PASSWORD,
-        },
-    )
-    if answer.status != 201:
-        raise ServerError(f"registration failed: {answer.status} {answer.body}")
 
 
 def storm(server: Server, logons: int, seconds: float) -> tuple[list[float], Counter[int]]:
     usernames = [f"storm.{index:03d}" for index in range(logons)]
     for username in usernames:
-        register(server, username)
+        register_customer(server, username, PASSWORD)
     stop = threading.Event()
     outcomes: Counter[int] = Counter()
     lock = threading.Lock()

@@ -24,7 +24,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.server import Server, ServerError, percentile, running_server
+from bench.server import (
+    Server,
+    ServerError,
+    percentile,
+    register_customer,
+    run_for,
+    running_server,
+)
 
 HEADER = "OpenBank-Sandbox"
 PASSWORD = "bench-password-123"
@@ -113,11 +120,10 @@ def many(server: Server, live: int, threads: int, seconds: float) -> None:
     latencies: list[float] = []
     outcomes: Counter[int] = Counter()
     lock = threading.Lock()
-    stop = threading.Event()
     queue = list(ids)
     random.shuffle(queue)
 
-    def worker(offset: int) -> None:
+    def worker(offset: int, stop: threading.Event) -> None:
         index = offset
         while not stop.is_set():
             sandbox = queue[index % len(queue)]
@@ -128,13 +134,7 @@ def many(server: Server, live: int, threads: int, seconds: float) -> None:
                 latencies.append((time.perf_counter() - t0) * 1000)
                 outcomes[status] += 1
 
-    pool = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(threads)]
-    for thread in pool:
-        thread.start()
-    time.sleep(seconds)
-    stop.set()
-    for thread in pool:
-        thread.join()
+    run_for(seconds, [partial(worker, i) for i in range(threads)])
     answers = ", ".join(f"{code}: {n}" for code, n in sorted(outcomes.items()))
     print(
         f"GET /countries over {len(ids)} sandboxes: {len(latencies) / seconds:7.1f} req/s   "
@@ -144,20 +144,7 @@ def many(server: Server, live: int, threads: int, seconds: float) -> None:
 
 
 def customer_headers(server: Server, headers: dict[str, str], username: str) -> dict[str, str]:
-    body = {
-        "name": "Bench Customer",
-        "dob": "1980-01-01",
-        "address": "Damrak 1, 1012 LG Amsterdam",
-        "country": "NL",
-        "id_document": "NL1234567",
-        "username": username,
-        "password": PASSWORD,
-    }
-    expect(
-        server.request("POST", "/customers/register", json_body=body, headers=headers),
-        201,
-        "register",
-    )
+    register_customer(server, username, PASSWORD, headers)
     tokens = expect(
         server.request(
             "POST",
@@ -174,9 +161,8 @@ def customer_headers(server: Server, headers: dict[str, str], username: str) -> 
 def throughput(server: Server, headers: dict[str, str], threads: int, seconds: float) -> float:
     count = 0
     lock = threading.Lock()
-    stop = threading.Event()
 
-    def worker() -> None:
+    def worker(stop: threading.Event) -> None:
         nonlocal count
         while not stop.is_set():
             answer = server.request("GET", "/accounts/overview", headers=headers)
@@ -185,13 +171,7 @@ def throughput(server: Server, headers: dict[str, str], threads: int, seconds: f
             with lock:
                 count += 1
 
-    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    time.sleep(seconds)
-    stop.set()
-    for thread in pool:
-        thread.join()
+    run_for(seconds, [worker] * threads)
     return count / seconds
 
 

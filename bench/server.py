@@ -12,11 +12,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,3 +177,37 @@ def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     rank = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))
     return ordered[rank]
+
+
+def register_customer(
+    server: Server, username: str, password: str, headers: Mapping[str, str] | None = None
+) -> None:
+    """Register a customer (in the sandbox the headers name, if any); ServerError unless 201."""
+    answer = server.request(
+        "POST",
+        "/customers/register",
+        json_body={
+            "name": "Bench Customer",
+            "dob": "1980-01-01",
+            "address": "Damrak 1, 1012 LG Amsterdam",
+            "country": "NL",
+            "id_document": "NL1234567",
+            "username": username,
+            "password": password,
+        },
+        headers=headers,
+    )
+    if answer.status != 201:
+        raise ServerError(f"registration failed: {answer.status} {answer.body}")
+
+
+def run_for(seconds: float, workers: Sequence[Callable[[threading.Event], None]]) -> None:
+    """Run each worker on a thread of its own for `seconds`; they stop when the event is set."""
+    stop = threading.Event()
+    pool = [threading.Thread(target=work, args=(stop,), daemon=True) for work in workers]
+    for thread in pool:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in pool:
+        thread.join()
