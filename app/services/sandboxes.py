@@ -203,12 +203,16 @@ class SandboxHub:
 # --- reading ---------------------------------------------------------------------------------
 
 
+def _live(session: Session) -> int:
+    return session.exec(
+        select(func.count()).select_from(Sandbox).where(col(Sandbox.expires_at) > utcnow())
+    ).one()
+
+
 def count_live(registry: Engine) -> int:
     """Live sandboxes in the registry (the default one not counted)."""
     with new_session(registry) as session:
-        return session.exec(
-            select(func.count()).select_from(Sandbox).where(col(Sandbox.expires_at) > utcnow())
-        ).one()
+        return _live(session)
 
 
 def _public(row: Sandbox) -> SandboxPublic:
@@ -345,10 +349,7 @@ def _check_limits(settings: Settings, data: SandboxCreate) -> int:
 def _reserve(hub: SandboxHub, row: Sandbox) -> None:
     """Register the new sandbox, unless the server is at its limit of live sandboxes."""
     with new_session(hub.registry) as session, write_transaction(session):
-        live = session.exec(
-            select(func.count()).select_from(Sandbox).where(col(Sandbox.expires_at) > utcnow())
-        ).one()
-        if live >= hub.settings.sandbox_max_live:
+        if _live(session) >= hub.settings.sandbox_max_live:
             raise TooManySandboxes()
         session.add(row)
     hub.invalidate_count()

@@ -17,6 +17,7 @@ from app.services import api_keys
 from tests.api.test_sandboxes import admin_of, create, in_sandbox, register_in
 from tests.utils.auth import bearer
 from tests.utils.concurrency import run_at_once
+from tests.utils.mcp import MCP_HEADERS, McpCaller, initialize_body
 
 
 def test_seed_fills_a_sandbox(
@@ -89,19 +90,11 @@ def test_mcp_with_a_token_of_a_sandbox_serves_that_sandbox(client: TestClient) -
         data={"username": analyst["username"], "password": analyst["password"]},
         headers=in_sandbox(created),
     ).json()["access_token"]
-    call = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {"name": "list_customers", "arguments": {}},
-    }
-    headers = {**bearer(token), "Accept": "application/json, text/event-stream"}
-    answer = client.post("/mcp", json=call, headers=headers)
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["result"]["structuredContent"]["total"] == 6
+    assert McpCaller(client, bearer(token)).ok("list_customers")["total"] == 6
     # The same token with another sandbox's header is refused with the reason.
     other = create(client)
-    refused = client.post("/mcp", json=call, headers={**headers, **in_sandbox(other)})
+    headers = {**bearer(token), **MCP_HEADERS, **in_sandbox(other)}
+    refused = client.post("/mcp", json=initialize_body(), headers=headers)
     assert refused.status_code == 401
     assert "another sandbox" in refused.headers["WWW-Authenticate"]
 

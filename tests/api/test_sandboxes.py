@@ -20,6 +20,7 @@ from app.services import sandboxes
 from app.services.sandboxes import SandboxHub
 from tests.utils.auth import bearer, register_customer
 from tests.utils.concurrency import run_at_once
+from tests.utils.mcp import McpCaller
 from tests.utils.money import assert_ledger_consistent, deposit, transfer_body
 
 HEADER = "OpenBank-Sandbox"
@@ -293,23 +294,19 @@ def test_an_api_key_names_its_sandbox_and_works_only_there(client: TestClient) -
     assert sandboxes.count_live(hub_of(client.app).registry) == 2  # type: ignore[arg-type]
 
 
-def test_mcp_serves_the_sandbox_of_its_credential(client: TestClient) -> None:
+def test_mcp_serves_the_sandbox_of_its_credential(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
     created = create(client, template="demo", customers=2)
     admin = admin_of(client, created)
     key = client.post("/auth/api-keys", json={"name": "agent"}, headers=admin).json()["key"]
-    call = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {"name": "list_customers", "arguments": {"limit": 100}},
-    }
-    accept = {"Accept": "application/json, text/event-stream"}
-    response = client.post("/mcp", json=call, headers={**bearer(key), **accept})
-    assert response.status_code == 200, response.text
-    customers = response.json()["result"]["structuredContent"]["customers"]
-    assert len(customers) == 7
-    # The default sandbox has none of them.
-    assert "ABC Corporation" in {c["name"] for c in customers}
+    # No header: the key names its sandbox, and /mcp serves that one.
+    inside = McpCaller(client, bearer(key)).ok("list_customers", {"limit": 100})
+    assert inside["total"] == 7
+    assert "ABC Corporation" in {c["name"] for c in inside["customers"]}
+    # The default sandbox sees none of them.
+    outside = McpCaller(client, admin_headers).ok("list_customers", {"limit": 100})
+    assert outside["total"] == 0
 
 
 def test_twenty_sandboxes_used_at_once_stay_isolated_and_balanced(
