@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from app.api import openapi
-from app.api.deps import require_roles, sandbox_header
+from app.api.deps import require_roles
 from app.api.methods import method_not_allowed
 from app.api.routes import (
     accounts,
@@ -143,8 +143,6 @@ def _new_app(settings: Settings) -> FastAPI:
         "version": settings.version,
         "description": DESCRIPTION,
         "lifespan": lifespan,
-        # Documents the OpenBank-Sandbox header on every operation.
-        "dependencies": [Depends(sandbox_header)],
     }
     if not settings.serves_docs:
         # No Swagger UI, no ReDoc and no schema: 404 like any unknown path.

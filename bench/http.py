@@ -368,10 +368,15 @@ def two_eur_accounts(server: Server, token: str) -> list[str]:
 
 
 def rss_kib(pid: int) -> int:
+    """Resident memory of the process and of its children (uvicorn's workers), in KiB."""
+    total = 0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+            total = int(line.split()[1])
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += rss_kib(int(child))
+    return total
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -414,6 +419,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=5, help="seconds per wrk point (5)")
     parser.add_argument("--rounds", type=int, default=2, help="points per scenario (2)")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn workers of the app (1); the ceiling keeps one, so the share shows what "
+        "more workers buy",
+    )
+    parser.add_argument(
         "--database-url",
         help="a PostgreSQL server to run on (a throwaway database is made there); "
         "default: a fresh SQLite file",
@@ -454,7 +466,7 @@ def run(scratch: Path, url: str, args: argparse.Namespace) -> int:
     }
     quiet = ("--log-level", "warning")  # no access log line per request, on both servers
     with (
-        running_server(scratch / "app", env=env, extra_args=quiet) as app,
+        running_server(scratch / "app", env=env, workers=args.workers, extra_args=quiet) as app,
         running_server(
             scratch / "ceiling",
             env={"LOG_LEVEL": "WARNING"},
@@ -508,7 +520,7 @@ def run(scratch: Path, url: str, args: argparse.Namespace) -> int:
     print(
         f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"{platform.system()} {platform.machine()}, database {backend}, "
-        f"{args.customers} customers"
+        f"{args.customers} customers, {args.workers} app worker(s)"
     )
     print(
         f"server resident memory (VmRSS): {app_rss / 1024:.0f} MiB after the wrk scenarios, "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Path, Request, Response
@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from app.api.openapi import raises
 from app.core.config import Settings
-from app.core.db import new_session
+from app.core.db import request_session
 from app.core.identifiers import (
     COUNTRY_PATTERN,
     CURRENCY_PATTERN,
@@ -25,9 +25,6 @@ from app.core.identifiers import (
     parse_id,
 )
 from app.core.sandbox_context import (
-    DEFAULT_SANDBOX,
-    SANDBOX_HEADER,
-    SANDBOX_HEADER_PATTERN,
     current_sandbox,
     current_sandbox_id,
 )
@@ -38,9 +35,7 @@ from app.errors import (
     Forbidden,
     InvalidCustomerOid,
     MalformedIban,
-    MalformedSandboxId,
     NotAuthenticated,
-    SandboxNotFound,
     ServiceBusy,
 )
 from app.models.account import Account
@@ -68,12 +63,17 @@ api_key_scheme = HTTPBearer(
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no blocking I/O are `async def`: FastAPI runs a plain `def` on a worker
+# thread, a hop that costs more than most of them do. Those that query the database are plain
+# functions, one hop each.
+
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """The engine of the request's sandbox (the default one's without the header)."""
     context = current_sandbox()
     if context is not None:
@@ -82,13 +82,21 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
 @raises(ServiceBusy)  # the database is down, or every connection stayed busy
-def get_session(request: Request) -> Iterator[Session]:
-    with new_session(get_engine(request)) as session:
+async def get_session(engine: EngineDep) -> AsyncIterator[Session]:
+    """The request's session. Each step of the request that queries the database runs on a
+    worker thread and ends its read there (dependencies here, endpoints in `app.api.routing`):
+    a request never holds a pooled connection while it waits for a thread, so requests waiting
+    for a connection cannot take every thread while those holding one wait for a thread."""
+    async with request_session(engine) as session:
         yield session
 
 
-def get_sandbox_hub(request: Request) -> SandboxHub:
+async def get_sandbox_hub(request: Request) -> SandboxHub:
     hub: SandboxHub = request.app.state.sandboxes
     return hub
 
@@ -100,8 +108,6 @@ async def get_client_address(request: Request) -> str | None:
 
 
 ClientAddress = Annotated[str | None, Depends(get_client_address)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 ApiKeyDep = Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)]
@@ -111,10 +117,14 @@ ApiKeyDep = Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_schem
 def get_current_user(
     session: SessionDep, settings: SettingsDep, token: TokenDep, _key: ApiKeyDep
 ) -> User:
-    """The caller, from the Bearer credential (both schemes read the same header)."""
+    """The caller, from the Bearer credential (both schemes read the same header). The read
+    ends here: the request gives its connection back before it waits for its next thread."""
     if not token:
         raise NotAuthenticated()
-    return auth.user_from_bearer(session=session, settings=settings, token=token)
+    try:
+        return auth.user_from_bearer(session=session, settings=settings, token=token)
+    finally:
+        session.commit()
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
@@ -133,7 +143,7 @@ def get_sandbox_caller_or_anonymous(
     return Caller(sandbox_id=current_sandbox_id(), user=user)
 
 
-def get_sandbox_caller(
+async def get_sandbox_caller(
     caller: Annotated[Caller, Depends(get_sandbox_caller_or_anonymous)],
 ) -> Caller:
     """Who manages sandboxes: a logged-on user (of the default sandbox or of the one managed)."""
@@ -146,24 +156,9 @@ SandboxCaller = Annotated[Caller, Depends(get_sandbox_caller)]
 SandboxCreator = Annotated[Caller, Depends(get_sandbox_caller_or_anonymous)]
 
 
-@raises(MalformedSandboxId, SandboxNotFound)  # answered by the routing middleware
-def sandbox_header(
-    _sandbox: Annotated[
-        str,
-        Header(
-            alias=SANDBOX_HEADER,
-            pattern=SANDBOX_HEADER_PATTERN,
-            description="The sandbox (isolated bank) to work in, from POST /sandboxes; "
-            "without it, the default sandbox",
-        ),
-    ] = DEFAULT_SANDBOX,
-) -> None:
-    """Documents the header on every operation; the routing middleware has acted on it."""
-
-
-def require_roles(*roles: Role) -> Callable[[User], User]:
+def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:
     @raises(Forbidden)
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if user.role not in roles:
             raise Forbidden()
         return user
@@ -172,7 +167,7 @@ def require_roles(*roles: Role) -> Callable[[User], User]:
 
 
 @raises(Forbidden)
-def get_current_customer_id(user: CurrentUser) -> uuid.UUID:
+async def get_current_customer_id(user: CurrentUser) -> uuid.UUID:
     if user.role != Role.customer or user.customer_id is None:
         raise Forbidden("Only customers have accounts and portfolios")
     return user.customer_id
@@ -194,13 +189,13 @@ CustomerOid = Annotated[
 
 
 @raises(InvalidCustomerOid)
-def parse_customer_oid_path(customer_oid: CustomerOid) -> uuid.UUID:
+async def parse_customer_oid_path(customer_oid: CustomerOid) -> uuid.UUID:
     """The `{customer_oid}` path parameter as a UUID; 400 "Invalid CustomerOID format" if not."""
     return customers.parse_customer_oid(customer_oid)
 
 
 @raises(InvalidCustomerOid, CustomerNotFound)
-def get_portfolio_customer_id(user: CurrentUser, customer_oid: CustomerOid) -> uuid.UUID:
+async def get_portfolio_customer_id(user: CurrentUser, customer_oid: CustomerOid) -> uuid.UUID:
     """Whose portfolio the caller may read: any for analysts and admins, only their own for a
     customer. Another customer's OID answers 404 with the same body as an unknown one."""
     customer_id = customers.parse_customer_oid(customer_oid)
@@ -250,15 +245,19 @@ def get_readable_account(
     user: CurrentUser,
     session: SessionDep,
 ) -> Account:
-    """The account in the path, if the caller is its owner, an analyst or an admin (else 404)."""
-    return accounts.get_readable(session=session, user=user, iban=iban)
+    """The account in the path, if the caller is its owner, an analyst or an admin (else 404).
+    The read ends here, as in `get_current_user`."""
+    try:
+        return accounts.get_readable(session=session, user=user, iban=iban)
+    finally:
+        session.commit()
 
 
 ReadableAccount = Annotated[Account, Depends(get_readable_account)]
 
 
 @raises(MalformedIban)
-def get_path_iban(iban: IbanPath) -> str:
+async def get_path_iban(iban: IbanPath) -> str:
     """The IBAN in the path in compact form; 400 when it is not a valid IBAN."""
     return accounts.normalise_iban(iban, in_path=True)
 
@@ -267,7 +266,7 @@ PathIban = Annotated[str, Depends(get_path_iban)]
 
 
 @raises(BadRequest)
-def get_transfer_id(
+async def get_transfer_id(
     transfer_id: Annotated[
         str,
         Path(

@@ -3,8 +3,9 @@
 Each route's error statuses are derived from what it depends on, not listed by hand: a
 dependency (or a route) marked with `raises(...)` adds the statuses of the errors it raises,
 request parameters add 422, a body adds 400 (unparsable), 413 (too large) and 422, a path
-parameter adds 404. `install(app)` writes them into the document with the one `Error` schema;
-what a route documents itself (`responses=`) is kept.
+parameter adds 404, and the sandbox header that every operation takes adds 400 and 404.
+`install(app)` writes them into the document with the one `Error` schema; what a route
+documents itself (`responses=`) is kept.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from app.errors import AppError
+from app.core.sandbox_context import DEFAULT_SANDBOX, SANDBOX_HEADER, SANDBOX_HEADER_PATTERN
+from app.errors import AppError, MalformedSandboxId, SandboxNotFound
 from app.schemas.errors import DESCRIPTIONS, Error
 
 try:
@@ -76,6 +78,24 @@ def error_statuses(route: Any) -> set[int]:
     return codes
 
 
+# Every operation takes the sandbox header; the routing middleware acts on it before any route
+# (so it is documented here, not read by a dependency on every request).
+SANDBOX_PARAMETER = {
+    "name": SANDBOX_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "The sandbox (isolated bank) to work in, from POST /sandboxes; without it, "
+    "the default sandbox",
+    "schema": {
+        "type": "string",
+        "pattern": SANDBOX_HEADER_PATTERN,
+        "default": DEFAULT_SANDBOX,
+        "title": SANDBOX_HEADER,
+    },
+}
+SANDBOX_ERRORS = frozenset({MalformedSandboxId.status_code, SandboxNotFound.status_code})
+
+
 def _error_response(code: int) -> dict[str, Any]:
     return {
         "description": DESCRIPTIONS[code],
@@ -84,7 +104,8 @@ def _error_response(code: int) -> dict[str, Any]:
 
 
 def document_errors(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
-    """Add each route's error statuses to `schema` (FastAPI's document of `app`)."""
+    """Add each route's error statuses and the sandbox header to `schema` (FastAPI's document
+    of `app`)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     error_schema = Error.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(error_schema.pop("$defs", {}))
@@ -92,11 +113,12 @@ def document_errors(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
     for route in flat_routes(app.routes):
         if not _is_api_route(route) or not route.include_in_schema:
             continue
-        codes = error_statuses(route)
+        codes = error_statuses(route) | SANDBOX_ERRORS
         for method in route.methods:
             operation = schema["paths"][route.path_format].get(method.lower())
             if operation is None:
                 continue
+            operation.setdefault("parameters", []).append(SANDBOX_PARAMETER)
             responses = operation.setdefault("responses", {})
             for code in sorted(codes):
                 current = responses.get(str(code))

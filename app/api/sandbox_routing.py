@@ -60,11 +60,11 @@ class SandboxRoutingMiddleware:
         sandbox_id = None
         for name, value in scope["headers"]:
             if name == HEADER:
-                sandbox_id = value.decode("latin-1").strip()
+                sandbox_id = value.decode("latin-1")  # the server has stripped the blanks around it
                 break
         if sandbox_id is None and scope["path"] == MCP_PATH:
             sandbox_id = _credential_sandbox(Headers(scope=scope))
-        if not sandbox_id or sandbox_id == DEFAULT_SANDBOX:
+        if sandbox_id is None or sandbox_id == DEFAULT_SANDBOX:
             # The default sandbox: no context (the app's own engine serves).
             await self.app(scope, receive, send)
             return

@@ -18,11 +18,12 @@ import random
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
+import anyio
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -167,6 +168,29 @@ def _ensure_wal(cursor: Any, busy_timeout_ms: int) -> None:
 
 def new_session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def request_session(engine: Engine) -> AsyncIterator[Session]:
+    """A session for one request, opened and closed on the event loop (creating one does no
+    I/O), used by the request's steps on worker threads."""
+    session = new_session(engine)
+    try:
+        yield session
+    finally:
+        await close_session(session)
+
+
+async def close_session(session: Session) -> None:
+    """Close a request's session without blocking the event loop on the network: a session with
+    no transaction open, or one on SQLite (an in-process call), is closed here; one with a
+    PostgreSQL transaction open (its rollback is a round trip) on a worker thread of its own,
+    so a request that holds a connection never waits for a thread to give it back."""
+    with anyio.CancelScope(shield=True):
+        if not session.in_transaction() or session.get_bind().dialect.name == "sqlite":
+            session.close()
+        else:
+            await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
 
 
 def begin_write(session: Session) -> None:

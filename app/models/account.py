@@ -13,6 +13,7 @@ from app.core.clock import UTCDateTime, utcnow
 from app.core.enums import enum_column
 from app.core.identifiers import CURRENCY_SCHEMA
 from app.core.money import MoneyOut, money_column
+from app.core.rows import PublicRows
 from app.models.institution import InstitutionPublic
 
 
@@ -116,3 +117,7 @@ class AccountDetail(AccountPublic):
 class AccountsOverview(SQLModel):
     message: str
     accounts: list[AccountPublic]
+
+
+# An account as its owner sees it, read straight from the table (see app/core/rows.py).
+ACCOUNT_ROWS = PublicRows(AccountPublic, Account)

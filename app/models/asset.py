@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import field_validator
 from sqlalchemy import CheckConstraint, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from app.core.clock import UTCDateTime, utcnow
 from app.core.enums import enum_column
@@ -19,6 +19,7 @@ from app.core.money import (
     money_column,
     quantity_column,
 )
+from app.core.rows import PublicRows
 
 
 class AssetType(StrEnum):
@@ -76,6 +77,6 @@ class AssetPublic(AssetBase):
     current_value: MoneyOut
     valued_at: datetime
 
-    @classmethod
-    def from_row(cls, asset: Asset) -> AssetPublic:
-        return cls.model_validate(asset, update={"customer_oid": asset.customer_id})
+
+# Read straight from the table, the owner as `customer_oid` (see app/core/rows.py).
+ASSET_ROWS = PublicRows(AssetPublic, Asset, customer_oid=col(Asset.customer_id))

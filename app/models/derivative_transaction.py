@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from app.core.enums import enum_column
 from app.core.money import (
@@ -19,6 +19,7 @@ from app.core.money import (
     price_column,
     quantity_column,
 )
+from app.core.rows import PublicRows
 
 
 class DerivativeType(StrEnum):
@@ -102,6 +103,10 @@ class DerivativeTransactionPublic(DerivativeTransactionBase):
     strike_price: PriceOut | None = Field(description="Per unit of the underlying")
     premium: MoneyOut | None = Field(description="Total premium paid (buy) or received (sell)")
 
-    @classmethod
-    def from_row(cls, row: DerivativeTransaction) -> DerivativeTransactionPublic:
-        return cls.model_validate(row, update={"customer_oid": row.customer_id})
+
+# Read straight from the table, the owner as `customer_oid` (see app/core/rows.py).
+DERIVATIVE_ROWS = PublicRows(
+    DerivativeTransactionPublic,
+    DerivativeTransaction,
+    customer_oid=col(DerivativeTransaction.customer_id),
+)

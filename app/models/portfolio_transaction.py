@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from pydantic import field_validator
 from sqlalchemy import CheckConstraint, Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from app.core.clock import UTCDateTime
 from app.core.enums import enum_column
@@ -26,6 +26,7 @@ from app.core.money import (
     money_column,
     quantity_column,
 )
+from app.core.rows import PublicRows
 
 
 class TransactionType(StrEnum):
@@ -102,6 +103,10 @@ class PortfolioTransactionPublic(PortfolioTransactionBase):
     amount: MoneyOut
     quantity: QuantityOut | None
 
-    @classmethod
-    def from_row(cls, row: PortfolioTransaction) -> PortfolioTransactionPublic:
-        return cls.model_validate(row, update={"customer_oid": row.customer_id})
+
+# Read straight from the table, the owner as `customer_oid` (see app/core/rows.py).
+TRANSACTION_ROWS = PublicRows(
+    PortfolioTransactionPublic,
+    PortfolioTransaction,
+    customer_oid=col(PortfolioTransaction.customer_id),
+)

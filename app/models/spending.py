@@ -4,9 +4,10 @@ import uuid
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from app.core.money import MONEY_SCALE, MoneyOut, money_column
+from app.core.rows import PublicRows
 
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # ASCII digits (\d would take any script's)
 
@@ -46,6 +47,6 @@ class SpendingPublic(SpendingBase):
     customer_oid: uuid.UUID
     amount: MoneyOut
 
-    @classmethod
-    def from_row(cls, row: Spending) -> SpendingPublic:
-        return cls.model_validate(row, update={"customer_oid": row.customer_id})
+
+# Read straight from the table, the owner as `customer_oid` (see app/core/rows.py).
+SPENDING_ROWS = PublicRows(SpendingPublic, Spending, customer_oid=col(Spending.customer_id))

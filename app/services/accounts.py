@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
 
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
@@ -20,8 +19,9 @@ from app.errors import (
     MalformedIban,
     UnsupportedCurrency,
 )
-from app.models.account import Account, AccountDetail, AccountType
+from app.models.account import ACCOUNT_ROWS, Account, AccountDetail, AccountsOverview, AccountType
 from app.models.customer import Customer
+from app.models.institution import Institution
 from app.models.user import Role, User
 from app.services import institutions, reference
 
@@ -94,14 +94,18 @@ def open_account(
         )
 
 
-def list_own_bank_accounts(*, session: Session, customer_id: uuid.UUID) -> Sequence[Account]:
-    bank = institutions.get_own_bank(session=session)
-    statement = (
-        select(Account)
-        .where(Account.customer_id == customer_id, Account.institution_id == bank.id)
-        .order_by(col(Account.created_at), col(Account.id))
+def overview(*, session: Session, customer_id: uuid.UUID) -> AccountsOverview:
+    """The customer's accounts at this bank, oldest first, in one statement."""
+    rows = ACCOUNT_ROWS.read(
+        session,
+        ACCOUNT_ROWS.select()
+        .join(Institution, col(Institution.id) == col(Account.institution_id))
+        .where(col(Account.customer_id) == customer_id, col(Institution.is_own_bank))
+        .order_by(col(Account.created_at), col(Account.id)),
     )
-    return session.exec(statement).all()
+    return AccountsOverview(
+        message=f"{len(rows)} account(s) found" if rows else "No accounts yet", accounts=rows
+    )
 
 
 def normalise_iban(value: str, *, in_path: bool = False) -> str:

@@ -21,6 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import BindParameter, Select, bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
@@ -28,16 +29,17 @@ from app.core.pagination import encode_cursor, older_than
 from app.core.periods import utc_period
 from app.errors import CustomerNotFound, ValidationFailed
 from app.models.account import Account, BankAccountPublic
-from app.models.asset import Asset, AssetPublic
+from app.models.asset import ASSET_ROWS, Asset
 from app.models.customer import Customer
-from app.models.derivative_transaction import DerivativeTransaction, DerivativeTransactionPublic
+from app.models.derivative_transaction import DERIVATIVE_ROWS, DerivativeTransaction
 from app.models.institution import Institution, InstitutionPublic
 from app.models.portfolio_transaction import (
+    TRANSACTION_ROWS,
     PortfolioTransaction,
     PortfolioTransactionPublic,
     TransactionType,
 )
-from app.models.spending import MONTH_PATTERN, Spending, SpendingPublic
+from app.models.spending import MONTH_PATTERN, SPENDING_ROWS, Spending
 from app.schemas.portfolio import (
     CategorySpending,
     CurrencyTotals,
@@ -72,19 +74,17 @@ def _latest_transactions(
 ) -> tuple[list[PortfolioTransactionPublic], str | None]:
     """Up to `limit` transactions newest first, and the cursor for the next page (or None)."""
     statement = (
-        select(PortfolioTransaction)
+        TRANSACTION_ROWS.select()
         .where(col(PortfolioTransaction.customer_id) == customer_id, *conditions)
         .order_by(col(PortfolioTransaction.occurred_at).desc(), col(PortfolioTransaction.id).desc())
         .limit(limit + 1)
     )
-    rows = session.exec(statement).all()
+    rows = TRANSACTION_ROWS.read(session, statement)
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit and page:
-        last = page[-1]
-        assert last.id is not None
-        next_cursor = encode_cursor(last.occurred_at, last.id)
-    return [PortfolioTransactionPublic.from_row(r) for r in page], next_cursor
+        next_cursor = encode_cursor(page[-1].occurred_at, page[-1].id)
+    return page, next_cursor
 
 
 def list_transactions(
@@ -136,11 +136,38 @@ def _bank_accounts(session: Session, customer_id: uuid.UUID) -> list[BankAccount
     return accounts
 
 
+# The summary's statements, built once: a read fills in the customer (their building costs
+# more than running them on a customer of average size).
+_CUSTOMER: BindParameter[Any] = bindparam("customer_id")
+
+
+def _count(column: Any, owner: Any, distinct: bool = False) -> Any:
+    counted = func.count(func.distinct(column)) if distinct else func.count(column)
+    return sa_select(counted).where(owner == _CUSTOMER).scalar_subquery()
+
+
+def _sums(amount: Any, currency: Any, owner: Any) -> Select[Any]:
+    return sa_select(currency, func.sum(amount)).where(owner == _CUSTOMER).group_by(currency)
+
+
+_COUNTS = sa_select(
+    _count(col(Asset.id), col(Asset.customer_id)),
+    _count(col(Account.id), col(Account.customer_id)),
+    _count(col(PortfolioTransaction.id), col(PortfolioTransaction.customer_id)),
+    _count(col(Spending.id), col(Spending.customer_id)),
+    _count(col(Spending.category), col(Spending.customer_id), distinct=True),
+    _count(col(DerivativeTransaction.id), col(DerivativeTransaction.customer_id)),
+)
+_CASH = _sums(col(Account.balance), col(Account.currency), col(Account.customer_id))
+_SPENDING = _sums(col(Spending.amount), col(Spending.currency), col(Spending.customer_id))
+_VALUES = _sums(col(Asset.current_value), col(Asset.currency), col(Asset.customer_id))
+
+
 def _sums_by_currency(
-    session: Session, amount: Any, currency: Any, owner: Any, customer_id: uuid.UUID
+    session: Session, statement: Select[Any], customer_id: uuid.UUID
 ) -> dict[str, Decimal]:
-    statement = select(currency, func.sum(amount)).where(owner == customer_id).group_by(currency)
-    return dict(session.exec(statement).all())
+    rows = session.connection().execute(statement, {"customer_id": customer_id})
+    return {code: amount for code, amount in rows}  # noqa: C416 (rows are Row objects)
 
 
 def reporting_currency(cash: Mapping[str, Decimal], *, bank: Converter) -> str:
@@ -174,9 +201,7 @@ def _converter(
 
 
 def _cash_by_currency(session: Session, customer_id: uuid.UUID) -> dict[str, Decimal]:
-    return _sums_by_currency(
-        session, col(Account.balance), col(Account.currency), col(Account.customer_id), customer_id
-    )
+    return _sums_by_currency(session, _CASH, customer_id)
 
 
 def summarise(
@@ -186,37 +211,15 @@ def summarise(
     rates. Totals are converted into `base_currency`, or into the customer's reporting currency
     when it is None (`bank_currency` is the bank's base, the tie-breaker)."""
 
-    def count(column: Any, owner: Any, distinct: bool = False) -> Any:
-        counted = func.count(func.distinct(column)) if distinct else func.count(column)
-        return select(counted).where(owner == customer_id).scalar_subquery()
-
-    # SQLModel's select() types at most four columns; SQLAlchemy's takes any number.
-    counts = session.execute(
-        sa_select(
-            count(col(Asset.id), col(Asset.customer_id)),
-            count(col(Account.id), col(Account.customer_id)),
-            count(col(PortfolioTransaction.id), col(PortfolioTransaction.customer_id)),
-            count(col(Spending.id), col(Spending.customer_id)),
-            count(col(Spending.category), col(Spending.customer_id), distinct=True),
-            count(col(DerivativeTransaction.id), col(DerivativeTransaction.customer_id)),
-        )
-    ).one()
+    counts = session.connection().execute(_COUNTS, {"customer_id": customer_id}).one()
     assets, accounts, transactions, spending_rows, categories, derivatives = counts
 
     cash = _cash_by_currency(session, customer_id)
     converter = _converter(
         session, base_currency=base_currency, bank_currency=bank_currency, cash=cash
     )
-    spending = _sums_by_currency(
-        session,
-        col(Spending.amount),
-        col(Spending.currency),
-        col(Spending.customer_id),
-        customer_id,
-    )
-    values = _sums_by_currency(
-        session, col(Asset.current_value), col(Asset.currency), col(Asset.customer_id), customer_id
-    )
+    spending = _sums_by_currency(session, _SPENDING, customer_id)
+    values = _sums_by_currency(session, _VALUES, customer_id)
     currencies = sorted(set(cash) | set(spending) | set(values))
     rates = converter.rates_for(currencies)
     return PortfolioSummary(
@@ -260,33 +263,36 @@ def get_portfolio(
     """Everything the customer has, with the latest transactions and the summary (converted as
     `summarise` says)."""
     customer = _customer(session, customer_id)
-    assets = session.exec(
-        select(Asset)
+    assets = ASSET_ROWS.read(
+        session,
+        ASSET_ROWS.select()
         .where(col(Asset.customer_id) == customer_id)
-        .order_by(col(Asset.asset_type), col(Asset.symbol))
-    ).all()
+        .order_by(col(Asset.asset_type), col(Asset.symbol)),
+    )
     transactions, next_cursor = _latest_transactions(session, customer_id, transactions_limit)
-    spending = session.exec(
-        select(Spending)
+    spending = SPENDING_ROWS.read(
+        session,
+        SPENDING_ROWS.select()
         .where(col(Spending.customer_id) == customer_id)
-        .order_by(col(Spending.month).desc(), col(Spending.category), col(Spending.currency))
-    ).all()
-    derivatives = session.exec(
-        select(DerivativeTransaction)
+        .order_by(col(Spending.month).desc(), col(Spending.category), col(Spending.currency)),
+    )
+    derivatives = DERIVATIVE_ROWS.read(
+        session,
+        DERIVATIVE_ROWS.select()
         .where(col(DerivativeTransaction.customer_id) == customer_id)
         .order_by(
             col(DerivativeTransaction.execution_date).desc(), col(DerivativeTransaction.id).desc()
-        )
-    ).all()
+        ),
+    )
     return Portfolio(
         customer_oid=customer.id,
         user=PortfolioUser(name=customer.name, customer_oid=customer.id),
-        assets=[AssetPublic.from_row(a) for a in assets],
+        assets=assets,
         bank_accounts=_bank_accounts(session, customer_id),
         transactions=transactions,
         transactions_next_cursor=next_cursor,
-        spending=[SpendingPublic.from_row(s) for s in spending],
-        derivative_transactions=[DerivativeTransactionPublic.from_row(d) for d in derivatives],
+        spending=spending,
+        derivative_transactions=derivatives,
         portfolio_summary=summarise(
             session=session,
             customer_id=customer_id,

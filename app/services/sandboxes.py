@@ -117,6 +117,7 @@ class SandboxHub:
         self._template_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._live_count: tuple[float, int] | None = None
+        self._count_lock = threading.Lock()
 
     # --- the hot path ------------------------------------------------------------------------
 
@@ -177,13 +178,25 @@ class SandboxHub:
             self._known.pop(sandbox_id, None)
         self.engines.close(sandbox_id)
 
-    def live_count(self) -> int:
-        """Live sandboxes (the default one not counted), read at most once a second."""
+    def live_count(self, session: Session | None = None) -> int:
+        """Live sandboxes (the default one not counted), read at most once a second and by one
+        thread at a time (the others take the last count meanwhile). Through `session` when it
+        is on the registry: a request that holds a connection of that pool never waits for a
+        second one."""
         cached = self._live_count
         if cached is not None and time.monotonic() - cached[0] < 1:
             return cached[1]
-        count = count_live(self.registry)
-        self._live_count = (time.monotonic(), count)
+        if not self._count_lock.acquire(blocking=cached is None):
+            assert cached is not None  # only a try that does not wait can fail
+            return cached[1]
+        try:
+            if session is not None and session.get_bind() is self.registry:
+                count = _live(session)
+            else:
+                count = count_live(self.registry)
+            self._live_count = (time.monotonic(), count)
+        finally:
+            self._count_lock.release()
         return count
 
     def invalidate_count(self) -> None:

@@ -7,13 +7,14 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import Select
+from sqlmodel import Session, col
 
 from app.core.db import new_session
 from app.core.pagination import decode_cursor, encode_cursor, older_than
 from app.core.periods import ANY_TIME, Period
+from app.core.rows import PublicRows
 from app.models.journal_entry import JournalEntry
 from app.models.posting import Posting, PostingPublic
 from app.schemas.pagination import Page
@@ -24,9 +25,19 @@ CSV_COLUMNS = list(PostingPublic.model_fields)
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _lines(account_id: int, period: Period, before: str | None) -> Select[Posting, str, str]:
+# A line is a posting with its journal entry's kind and description.
+LINE_ROWS = PublicRows(
+    PostingPublic,
+    Posting,
+    entry_id=col(Posting.journal_entry_id),
+    kind=col(JournalEntry.kind),
+    description=col(JournalEntry.description),
+)
+
+
+def _lines(account_id: int, period: Period, before: str | None) -> Select[Any]:
     statement = (
-        select(Posting, JournalEntry.kind, JournalEntry.description)
+        LINE_ROWS.select()
         .join(JournalEntry, col(JournalEntry.id) == col(Posting.journal_entry_id))
         .where(col(Posting.account_id) == account_id)
     )
@@ -39,14 +50,6 @@ def _lines(account_id: int, period: Period, before: str | None) -> Select[Postin
     return statement.order_by(col(Posting.created_at).desc(), col(Posting.id).desc())
 
 
-def _line(row: Any) -> PostingPublic:
-    posting, kind, description = row
-    return PostingPublic.model_validate(
-        posting,
-        update={"entry_id": posting.journal_entry_id, "kind": kind, "description": description},
-    )
-
-
 def page(
     *,
     session: Session,
@@ -55,8 +58,8 @@ def page(
     before: str | None = None,
     period: Period = ANY_TIME,
 ) -> Page[PostingPublic]:
-    rows = session.exec(_lines(account_id, period, before).limit(limit + 1)).all()
-    lines = [_line(row) for row in rows[:limit]]
+    rows = LINE_ROWS.read(session, _lines(account_id, period, before).limit(limit + 1))
+    lines = rows[:limit]
     last = lines[-1] if len(rows) > limit else None
     return Page[PostingPublic](
         items=lines, next_before=encode_cursor(last.created_at, last.id) if last else None
@@ -90,8 +93,7 @@ def _csv_batches(
     cursor = before
     while True:
         with new_session(engine) as session:
-            rows = session.exec(_lines(account_id, period, cursor).limit(CSV_BATCH)).all()
-        lines = [_line(row) for row in rows]
+            lines = LINE_ROWS.read(session, _lines(account_id, period, cursor).limit(CSV_BATCH))
         for line in lines:
             writer.writerow(_csv_cells(line))
         if lines:

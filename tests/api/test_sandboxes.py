@@ -211,6 +211,8 @@ def test_a_malformed_header_is_400_and_an_unknown_sandbox_404(client: TestClient
     malformed = client.get("/health", headers={HEADER: "sbx_NOPE"})
     assert malformed.status_code == 400
     assert "OpenBank-Sandbox" in malformed.json()["detail"]
+    # An empty header names no sandbox: it is not taken for the default one.
+    assert client.get("/accounts/overview", headers={HEADER: ""}).status_code == 400
     unknown = client.get("/health", headers={HEADER: "sbx_aaaaaaaaaaaaaaaa"})
     assert unknown.status_code == 404
     assert unknown.json() == {"detail": "Sandbox sbx_aaaaaaaaaaaaaaaa not found"}

@@ -86,8 +86,9 @@ def test_overview_lists_only_accounts_at_this_bank(
         )
     )
     session.commit()
-    own = accounts.list_own_bank_accounts(session=session, customer_id=customer_id)
-    assert [a.iban for a in own] == [customer.iban]
+    own = accounts.overview(session=session, customer_id=customer_id)
+    assert [a.iban for a in own.accounts] == [customer.iban]
+    assert own.message == "1 account(s) found"
     # The same type at another institution does not block opening one here.
     saving = accounts.open_account(
         session=session,
@@ -96,5 +97,8 @@ def test_overview_lists_only_accounts_at_this_bank(
         account_type=AccountType.saving,
         currency="EUR",
     )
-    own = accounts.list_own_bank_accounts(session=session, customer_id=customer_id)
-    assert [a.iban for a in own] == [customer.iban, saving.iban]
+    own = accounts.overview(session=session, customer_id=customer_id)
+    assert [(a.iban, a.account_type) for a in own.accounts] == [
+        (customer.iban, AccountType.checking),
+        (saving.iban, AccountType.saving),
+    ]

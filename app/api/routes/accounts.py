@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import Header, Query, status
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import (
@@ -12,6 +12,7 @@ from app.api.deps import (
     SessionDep,
     SettingsDep,
 )
+from app.api.routing import api_router, in_worker_thread
 from app.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.core.periods import parse_bound, utc_period
 from app.models.account import AccountDetail, AccountOpen, AccountPublic, AccountsOverview
@@ -20,7 +21,7 @@ from app.schemas.errors import error_responses
 from app.schemas.pagination import Page
 from app.services import accounts, statements
 
-router = APIRouter(prefix="/accounts", tags=["accounts"])
+router = api_router(prefix="/accounts", tags=["accounts"])
 
 
 @router.post(
@@ -50,12 +51,8 @@ def open_account(
     summary="The caller's accounts at this bank with their balances",
     responses=error_responses(401, 403),
 )
-def overview(customer_id: CurrentCustomerId, session: SessionDep) -> AccountsOverview:
-    rows = accounts.list_own_bank_accounts(session=session, customer_id=customer_id)
-    return AccountsOverview(
-        message=f"{len(rows)} account(s) found" if rows else "No accounts yet",
-        accounts=[AccountPublic.model_validate(a) for a in rows],
-    )
+async def overview(customer_id: CurrentCustomerId, session: SessionDep) -> AccountsOverview:
+    return await in_worker_thread(session, accounts.overview, customer_id=customer_id)
 
 
 # The static routes above come first, so `/accounts/open` and `/accounts/overview` are not IBANs.
@@ -83,7 +80,7 @@ def account_detail(account: ReadableAccount, session: SessionDep) -> AccountDeta
         },
     },
 )
-def account_transactions(
+async def account_transactions(
     account: ReadableAccount,
     session: SessionDep,
     engine: EngineDep,
@@ -124,8 +121,9 @@ def account_transactions(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
-    return statements.page(
-        session=session,
+    return await in_worker_thread(
+        session,
+        statements.page,
         account_id=account.id,
         limit=limit,
         before=before,

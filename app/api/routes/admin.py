@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from app.api.deps import CountryPath, CurrencyPath, SessionDep
+from app.api.routing import api_router
 from app.models.country import AllowedCountryCreate, AllowedCountryPublic
 from app.models.currency import CurrencyCreate, CurrencyPublic
 from app.models.fx_rate import FxRatePublic, FxRateUpdate
 from app.schemas.errors import error_responses
 from app.services import fx, reference
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = api_router(prefix="/admin", tags=["admin"])
 
 
 @router.get("/countries", summary="List allowed countries")

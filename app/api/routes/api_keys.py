@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import Path, Response, status
 
 from app.api.deps import NO_STORE, CurrentUser, SessionDep, SettingsDep
+from app.api.routing import api_router
 from app.core.identifiers import ID_MAX, ID_MIN
 from app.models.api_key import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from app.schemas.errors import error_responses
 from app.services import api_keys
 
-router = APIRouter(prefix="/auth/api-keys", tags=["auth"])
+router = api_router(prefix="/auth/api-keys", tags=["auth"])
 
 KeyId = Annotated[int, Path(ge=ID_MIN, le=ID_MAX, description="The key's id")]
 

@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.deps import NO_STORE, ClientAddress, SessionDep, SettingsDep
+from app.api.routing import api_router
 from app.schemas.errors import error_responses
 from app.schemas.token import RefreshRequest, TokenResponse
 from app.services import auth
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = api_router(prefix="/auth", tags=["auth"])
 
 
 def _token_response(pair: auth.TokenPair, response: Response) -> TokenResponse:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from app.api.deps import AdminUser, AnalystUser, CustomerOidPath, SessionDep
+from app.api.routing import api_router
 from app.core.pagination import MAX_OFFSET
 from app.models.customer import (
     CustomerCreate,
@@ -24,7 +25,7 @@ from app.services import customers
 
 MAX_PAGE = 1000
 
-router = APIRouter(tags=["customer directory"])
+router = api_router(tags=["customer directory"])
 
 
 @router.get(

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from app.api.deps import (
     NO_STORE,
@@ -10,12 +10,13 @@ from app.api.deps import (
     SessionDep,
     SettingsDep,
 )
+from app.api.routing import api_router
 from app.models.account import AccountPublic
 from app.models.customer import CustomerPublic, CustomerRegister, CustomerRegistered
 from app.schemas.errors import error_responses
 from app.services import customers
 
-router = APIRouter(prefix="/customers", tags=["customers"])
+router = api_router(prefix="/customers", tags=["customers"])
 
 
 @router.post(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from app.api.deps import (
     CurrentUser,
@@ -12,11 +12,12 @@ from app.api.deps import (
     SettingsDep,
     idempotent_response,
 )
+from app.api.routing import api_router
 from app.schemas.errors import error_responses
 from app.schemas.funding import FundingPublic, FundingRequest
 from app.services import funding
 
-router = APIRouter(prefix="/admin/accounts", tags=["admin"])
+router = api_router(prefix="/admin/accounts", tags=["admin"])
 
 
 @router.post(

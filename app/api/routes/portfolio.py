@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.api.deps import CurrentCustomerId, PortfolioCustomerId, SessionDep, SettingsDep
+from app.api.routing import api_router, in_worker_thread
 from app.core.identifiers import CURRENCY_SCHEMA
 from app.core.periods import IsoDate
 from app.models.portfolio_transaction import TransactionType
@@ -15,7 +16,7 @@ from app.schemas.errors import error_responses
 from app.schemas.portfolio import Portfolio, TransactionPage
 from app.services import portfolio
 
-router = APIRouter(tags=["portfolio"])
+router = api_router(tags=["portfolio"])
 
 TransactionsLimit = Annotated[
     int,
@@ -44,15 +45,16 @@ BaseCurrency = Annotated[
     summary="A customer's portfolio: holdings, accounts, transactions, spending, derivatives",
     responses=error_responses(400, 401, 404, 422),
 )
-def user_portfolio(
+async def user_portfolio(
     customer_id: PortfolioCustomerId,
     session: SessionDep,
     settings: SettingsDep,
     transactions_limit: TransactionsLimit = portfolio.DEFAULT_TRANSACTIONS_LIMIT,
     base_currency: BaseCurrency = None,
 ) -> Portfolio:
-    return portfolio.get_portfolio(
-        session=session,
+    return await in_worker_thread(
+        session,
+        portfolio.get_portfolio,
         customer_id=customer_id,
         base_currency=base_currency,
         bank_currency=settings.base_currency,
@@ -65,15 +67,16 @@ def user_portfolio(
     summary="The caller's own portfolio (customers only)",
     responses=error_responses(401, 403, 422),
 )
-def own_portfolio(
+async def own_portfolio(
     customer_id: CurrentCustomerId,
     session: SessionDep,
     settings: SettingsDep,
     transactions_limit: TransactionsLimit = portfolio.DEFAULT_TRANSACTIONS_LIMIT,
     base_currency: BaseCurrency = None,
 ) -> Portfolio:
-    return portfolio.get_portfolio(
-        session=session,
+    return await in_worker_thread(
+        session,
+        portfolio.get_portfolio,
         customer_id=customer_id,
         base_currency=base_currency,
         bank_currency=settings.base_currency,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from app.api.deps import SessionDep
+from app.api.routing import api_router
 from app.models.country import AllowedCountryPublic
 from app.models.currency import CurrencyPublic
 from app.services import reference
 
-router = APIRouter(tags=["reference data"])
+router = api_router(tags=["reference data"])
 
 
 @router.get("/countries", summary="Countries customers may register from")

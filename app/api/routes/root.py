@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+from functools import partial
 from html import escape
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from app.api.deps import SandboxHubDep, SessionDep, SettingsDep
+from app.api.routing import api_router
 from app.core.config import Settings
 from app.schemas.health import HealthResponse, Landing
 from app.services import health
 
-router = APIRouter(tags=["health"])
+router = api_router(tags=["health"])
 
 # The answer to "/" depends on the Accept header: caches must keep the two apart.
 VARY = {"Vary": "Accept"}
@@ -24,7 +27,9 @@ VARY = {"Vary": "Accept"}
     "small HTML page with the README's first steps.",
     responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
 )
-def landing(request: Request, settings: SettingsDep, response: Response) -> Landing | Response:
+async def landing(
+    request: Request, settings: SettingsDep, response: Response
+) -> Landing | Response:
     page = Landing(
         message=f"Welcome to {settings.project_name}, a sandbox bank for developers and agents",
         version=settings.version,
@@ -144,10 +149,15 @@ footer {{ margin-top: 2rem; color: #57606a; font-size: .9rem; }}
     summary="Service and database status",
     responses={503: {"model": HealthResponse, "description": "Database unreachable"}},
 )
-def get_health(
+async def get_health(
     session: SessionDep, settings: SettingsDep, hub: SandboxHubDep, response: Response
 ) -> HealthResponse:
-    result = health.status(session=session, settings=settings, live_sandboxes=hub.live_count)
+    result = await run_in_threadpool(
+        health.status,
+        session=session,
+        settings=settings,
+        live_sandboxes=partial(hub.live_count, session),
+    )
     if result.status != "ok":
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return result

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import Path, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from app.api.deps import NO_STORE, SandboxCaller, SandboxCreator, SandboxHubDep
+from app.api.routing import api_router
 from app.core.sandbox_context import SANDBOX_ID_PATTERN
 from app.models.sandbox import (
     SNAPSHOT_NAME_PATTERN,
@@ -21,7 +22,7 @@ from app.models.sandbox import (
 from app.schemas.errors import error_responses
 from app.services import sandboxes
 
-router = APIRouter(prefix="/sandboxes", tags=["sandboxes"])
+router = api_router(prefix="/sandboxes", tags=["sandboxes"])
 
 SandboxId = Annotated[str, Path(pattern=SANDBOX_ID_PATTERN, description="The sandbox's id")]
 SnapshotName = Annotated[

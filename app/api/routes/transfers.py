@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from app.api.deps import (
     CurrentCustomerId,
@@ -13,13 +13,14 @@ from app.api.deps import (
     TransferId,
     idempotent_response,
 )
+from app.api.routing import api_router, in_worker_thread
 from app.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.models.transfer import TransferCreate, TransferPublic
 from app.schemas.errors import error_responses
 from app.schemas.pagination import Page
 from app.services import transfers
 
-router = APIRouter(prefix="/transfers", tags=["transfers"])
+router = api_router(prefix="/transfers", tags=["transfers"])
 
 
 @router.post(
@@ -28,7 +29,7 @@ router = APIRouter(prefix="/transfers", tags=["transfers"])
     summary="Transfer money from one of your accounts to any account at this bank",
     responses=error_responses(401, 403, 404, 422),
 )
-def create_transfer(
+async def create_transfer(
     body: TransferCreate,
     user: CurrentUser,
     customer_id: CurrentCustomerId,
@@ -38,8 +39,9 @@ def create_transfer(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> TransferPublic:
     assert user.id is not None
-    outcome = transfers.create(
-        session=session,
+    outcome = await in_worker_thread(
+        session,
+        transfers.create,
         settings=settings,
         user_id=user.id,
         customer_id=customer_id,

@@ -1,0 +1,66 @@
+"""The app's routes: a plain `def` endpoint ends its database work on the thread it ran on.
+
+FastAPI runs a plain `def` endpoint on a worker thread, then checks its return value on another
+(a second wait for a thread). A read the endpoint left open would keep its pooled connection
+through that wait: with every thread taken by requests waiting for a connection, and every
+connection held by requests waiting for a thread, none would move. So when the endpoint returns
+(or raises), the request's session is closed on the same thread, giving its connection back.
+Objects it loaded keep their values (the session does not expire them). `async def` endpoints
+do their blocking work through `in_worker_thread`, which does the same.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
+from sqlmodel import Session
+
+T = TypeVar("T")
+
+
+def _close_sessions(arguments: dict[str, Any]) -> None:
+    for value in arguments.values():
+        if isinstance(value, Session):
+            value.close()
+
+
+def _ends_its_reads(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(endpoint)
+    def run(**arguments: Any) -> Any:
+        try:
+            return endpoint(**arguments)
+        finally:
+            _close_sessions(arguments)
+
+    return run
+
+
+class BankRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _ends_its_reads(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
+
+def api_router(**kwargs: Any) -> APIRouter:
+    """An `APIRouter` whose routes are `BankRoute`s."""
+    return APIRouter(route_class=BankRoute, **kwargs)
+
+
+async def in_worker_thread(session: Session, work: Callable[..., T], /, **kwargs: Any) -> T:
+    """`work(session=session, **kwargs)` on a worker thread, the session closed there after it:
+    one hop for an `async def` endpoint's blocking work."""
+
+    def run() -> T:
+        try:
+            return work(session=session, **kwargs)
+        finally:
+            session.close()
+
+    return await run_in_threadpool(run)
