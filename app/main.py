@@ -72,8 +72,11 @@ Amounts are exact decimal strings such as `"25000.00"`. Errors are `{"detail": .
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     hub: SandboxHub = app.state.sandboxes
+    settings: Settings = app.state.settings
+    # The threads that run the blocking steps of requests (their database work), at most.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_count
     try:
-        startup.prepare_database(engine=app.state.engine, settings=app.state.settings)
+        startup.prepare_database(engine=app.state.engine, settings=settings)
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(_sweep_expired_sandboxes, hub)
             mcp_http: McpHttpEndpoint | None = app.state.mcp_http

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import RowMapping, Select, inspect
+from sqlalchemy import Select, inspect
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
@@ -45,10 +45,13 @@ class PublicRows(Generic[M]):
         """`SELECT` of the columns, to which the read adds its joins, filters and order."""
         return sa_select(*self.columns)
 
-    def validate(self, rows: Iterable[RowMapping] | Iterable[Mapping[str, Any]]) -> list[M]:
-        return self._adapter.validate_python([dict(row) for row in rows])
+    def validate(self, rows: Iterable[Mapping[str, Any]]) -> list[M]:
+        return self._adapter.validate_python(list(rows))
 
-    def read(self, session: Session, statement: Select[Any]) -> list[M]:
-        """The rows of `statement` (built on `select()`) as public models, read through the
-        session's connection: a Core statement needs none of the ORM's execution."""
-        return self.validate(session.connection().execute(statement).mappings())
+    def read(self, session: Session, statement: Select[Any], **parameters: Any) -> list[M]:
+        """The rows of `statement` (built on `select()`, its bound `parameters` given) as public
+        models, read through the session's connection: a Core statement needs none of the
+        ORM's execution."""
+        result = session.connection().execute(statement, parameters)
+        names = tuple(result.keys())
+        return self.validate(dict(zip(names, row, strict=True)) for row in result)

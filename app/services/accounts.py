@@ -7,7 +7,7 @@ import uuid
 
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
-from sqlalchemy import exists
+from sqlalchemy import bindparam, exists
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
@@ -94,15 +94,18 @@ def open_account(
         )
 
 
+# Built once (a read this frequent costs more to build than to run).
+_OWN_BANK_ACCOUNTS = (
+    ACCOUNT_ROWS.select()
+    .join(Institution, col(Institution.id) == col(Account.institution_id))
+    .where(col(Account.customer_id) == bindparam("customer_id"), col(Institution.is_own_bank))
+    .order_by(col(Account.created_at), col(Account.id))
+)
+
+
 def overview(*, session: Session, customer_id: uuid.UUID) -> AccountsOverview:
     """The customer's accounts at this bank, oldest first, in one statement."""
-    rows = ACCOUNT_ROWS.read(
-        session,
-        ACCOUNT_ROWS.select()
-        .join(Institution, col(Institution.id) == col(Account.institution_id))
-        .where(col(Account.customer_id) == customer_id, col(Institution.is_own_bank))
-        .order_by(col(Account.created_at), col(Account.id)),
-    )
+    rows = ACCOUNT_ROWS.read(session, _OWN_BANK_ACCOUNTS, customer_id=customer_id)
     return AccountsOverview(
         message=f"{len(rows)} account(s) found" if rows else "No accounts yet", accounts=rows
     )

@@ -59,6 +59,34 @@ MAX_PAGE_LIMIT = 1000
 ZERO = Decimal("0.00")
 
 
+# The portfolio's statements, built once: each read binds the customer (building a statement
+# costs more than running it for a customer of average size).
+_CUSTOMER: BindParameter[Any] = bindparam("customer_id")
+_LATEST_TRANSACTIONS = (
+    TRANSACTION_ROWS.select()
+    .where(col(PortfolioTransaction.customer_id) == _CUSTOMER)
+    .order_by(col(PortfolioTransaction.occurred_at).desc(), col(PortfolioTransaction.id).desc())
+    .limit(bindparam("limit"))
+)
+_ASSETS = (
+    ASSET_ROWS.select()
+    .where(col(Asset.customer_id) == _CUSTOMER)
+    .order_by(col(Asset.asset_type), col(Asset.symbol))
+)
+_SPENDING_ROWS = (
+    SPENDING_ROWS.select()
+    .where(col(Spending.customer_id) == _CUSTOMER)
+    .order_by(col(Spending.month).desc(), col(Spending.category), col(Spending.currency))
+)
+_DERIVATIVES = (
+    DERIVATIVE_ROWS.select()
+    .where(col(DerivativeTransaction.customer_id) == _CUSTOMER)
+    .order_by(
+        col(DerivativeTransaction.execution_date).desc(), col(DerivativeTransaction.id).desc()
+    )
+)
+
+
 # --- reads -----------------------------------------------------------------------------------
 
 
@@ -73,13 +101,8 @@ def _latest_transactions(
     session: Session, customer_id: uuid.UUID, limit: int, conditions: Sequence[Any] = ()
 ) -> tuple[list[PortfolioTransactionPublic], str | None]:
     """Up to `limit` transactions newest first, and the cursor for the next page (or None)."""
-    statement = (
-        TRANSACTION_ROWS.select()
-        .where(col(PortfolioTransaction.customer_id) == customer_id, *conditions)
-        .order_by(col(PortfolioTransaction.occurred_at).desc(), col(PortfolioTransaction.id).desc())
-        .limit(limit + 1)
-    )
-    rows = TRANSACTION_ROWS.read(session, statement)
+    statement = _LATEST_TRANSACTIONS.where(*conditions) if conditions else _LATEST_TRANSACTIONS
+    rows = TRANSACTION_ROWS.read(session, statement, customer_id=customer_id, limit=limit + 1)
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit and page:
@@ -136,9 +159,7 @@ def _bank_accounts(session: Session, customer_id: uuid.UUID) -> list[BankAccount
     return accounts
 
 
-# The summary's statements, built once: a read fills in the customer (their building costs
-# more than running them on a customer of average size).
-_CUSTOMER: BindParameter[Any] = bindparam("customer_id")
+# The summary's statements, built once like the sections' above.
 
 
 def _count(column: Any, owner: Any, distinct: bool = False) -> Any:
@@ -263,27 +284,10 @@ def get_portfolio(
     """Everything the customer has, with the latest transactions and the summary (converted as
     `summarise` says)."""
     customer = _customer(session, customer_id)
-    assets = ASSET_ROWS.read(
-        session,
-        ASSET_ROWS.select()
-        .where(col(Asset.customer_id) == customer_id)
-        .order_by(col(Asset.asset_type), col(Asset.symbol)),
-    )
+    assets = ASSET_ROWS.read(session, _ASSETS, customer_id=customer_id)
     transactions, next_cursor = _latest_transactions(session, customer_id, transactions_limit)
-    spending = SPENDING_ROWS.read(
-        session,
-        SPENDING_ROWS.select()
-        .where(col(Spending.customer_id) == customer_id)
-        .order_by(col(Spending.month).desc(), col(Spending.category), col(Spending.currency)),
-    )
-    derivatives = DERIVATIVE_ROWS.read(
-        session,
-        DERIVATIVE_ROWS.select()
-        .where(col(DerivativeTransaction.customer_id) == customer_id)
-        .order_by(
-            col(DerivativeTransaction.execution_date).desc(), col(DerivativeTransaction.id).desc()
-        ),
-    )
+    spending = SPENDING_ROWS.read(session, _SPENDING_ROWS, customer_id=customer_id)
+    derivatives = DERIVATIVE_ROWS.read(session, _DERIVATIVES, customer_id=customer_id)
     return Portfolio(
         customer_oid=customer.id,
         user=PortfolioUser(name=customer.name, customer_oid=customer.id),

@@ -43,3 +43,14 @@ def test_requests_beyond_the_pool_and_the_threads_are_all_answered(settings: Set
 
     # A request stuck behind the others would have waited out the pool's timeout: 503.
     assert statuses == [200] * REQUESTS
+
+
+def test_the_app_runs_on_the_configured_number_of_threads(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"worker_threads": 3}))
+
+    @app.get("/threads-for-the-test")
+    async def threads() -> int:
+        return int(anyio.to_thread.current_default_thread_limiter().total_tokens)
+
+    with TestClient(app) as client:
+        assert client.get("/threads-for-the-test").json() == 3
