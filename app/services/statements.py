@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, bindparam
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -35,19 +35,25 @@ LINE_ROWS = PublicRows(
 )
 
 
-def _lines(account_id: int, period: Period, before: str | None) -> Select[Any]:
-    statement = (
-        LINE_ROWS.select()
-        .join(JournalEntry, col(JournalEntry.id) == col(Posting.journal_entry_id))
-        .where(col(Posting.account_id) == account_id)
-    )
+# Built once; a read adds its period and cursor, and binds the account and the page size.
+_LINES = (
+    LINE_ROWS.select()
+    .join(JournalEntry, col(JournalEntry.id) == col(Posting.journal_entry_id))
+    .where(col(Posting.account_id) == bindparam("account_id"))
+    .order_by(col(Posting.created_at).desc(), col(Posting.id).desc())
+    .limit(bindparam("limit"))
+)
+
+
+def _lines(period: Period, before: str | None) -> Select[Any]:
+    conditions = []
     if period.since is not None:
-        statement = statement.where(col(Posting.created_at) >= period.since)
+        conditions.append(col(Posting.created_at) >= period.since)
     if period.until is not None:
-        statement = statement.where(col(Posting.created_at) < period.until)
+        conditions.append(col(Posting.created_at) < period.until)
     if before:
-        statement = statement.where(older_than(col(Posting.created_at), col(Posting.id), before))
-    return statement.order_by(col(Posting.created_at).desc(), col(Posting.id).desc())
+        conditions.append(older_than(col(Posting.created_at), col(Posting.id), before))
+    return _LINES.where(*conditions) if conditions else _LINES
 
 
 def page(
@@ -58,7 +64,7 @@ def page(
     before: str | None = None,
     period: Period = ANY_TIME,
 ) -> Page[PostingPublic]:
-    rows = LINE_ROWS.read(session, _lines(account_id, period, before).limit(limit + 1))
+    rows = LINE_ROWS.read(session, _lines(period, before), account_id=account_id, limit=limit + 1)
     lines = rows[:limit]
     last = lines[-1] if len(rows) > limit else None
     return Page[PostingPublic](
@@ -93,7 +99,9 @@ def _csv_batches(
     cursor = before
     while True:
         with new_session(engine) as session:
-            lines = LINE_ROWS.read(session, _lines(account_id, period, cursor).limit(CSV_BATCH))
+            lines = LINE_ROWS.read(
+                session, _lines(period, cursor), account_id=account_id, limit=CSV_BATCH
+            )
         for line in lines:
             writer.writerow(_csv_cells(line))
         if lines:
