@@ -7,7 +7,8 @@
 Needs wrk (`apt-get install wrk` on Debian and Ubuntu). Seeds a fresh database with `seed.py
 --customers N --bcrypt-rounds 4` (SQLite in a temporary directory; with `--database-url` a
 throwaway database created on that PostgreSQL server and dropped at the end), adds one customer
-with 10,000 portfolio transactions (a bulk insert), then serves the app (one uvicorn worker,
+with 10,000 portfolio transactions and a copy of customer00001's holdings, spending and
+derivatives (bulk inserts), then serves the app (one uvicorn worker,
 THROTTLE_ENABLED=false, LOG_LEVEL=WARNING) and the ceiling (`bench.ceiling`, a bare FastAPI app
 answering /health) on the same uvicorn. wrk (1 thread, 32 connections, `--seconds` a point) runs
 the ceiling and each scenario in turn, `--rounds` times; a scenario's share is its req/s over the
@@ -51,12 +52,15 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from app.models.account import Account
+from app.models.asset import Asset
 from app.models.customer import Customer
+from app.models.derivative_transaction import DerivativeTransaction
 from app.models.funding_account import FundingAccount
 from app.models.institution import Institution
 from app.models.journal_entry import JournalEntry
 from app.models.portfolio_transaction import PortfolioTransaction, TransactionType
 from app.models.posting import Posting
+from app.models.spending import Spending
 from app.models.user import User
 from app.seeding.sample_data import SANDBOX_PASSWORD, seeded_username
 from bench.logon_storm import storm
@@ -215,9 +219,11 @@ def _table(model: Any) -> Table:
     return cast(Table, model.__table__)
 
 
-def add_heavy_customer(url: str) -> None:
+def add_heavy_customer(url: str, twin: uuid.UUID) -> None:
     """One customer with HEAVY_TRANSACTIONS portfolio transactions (card payments and a monthly
-    salary, on no account: the portfolio reads them, the ledger does not), in one bulk insert."""
+    salary, on no account: the portfolio reads them, the ledger does not), and a copy of
+    `twin`'s holdings, spending and derivatives, so that the two portfolios differ only in
+    their history; in bulk inserts."""
     engine = create_engine(url)
     start = datetime(2020, 1, 1, tzinfo=UTC)
     rows = [
@@ -241,9 +247,21 @@ def add_heavy_customer(url: str) -> None:
                 [{"id": HEAVY_OID, "name": "Bench Heavy", "created_at": start}],
             )
             session.execute(insert(_table(PortfolioTransaction)), rows)
+            for model in (Asset, Spending, DerivativeTransaction):
+                table = _table(model)
+                copies = [
+                    {**row._asdict(), "id": None, "customer_id": HEAVY_OID}
+                    for row in session.execute(table.select().where(table.c.customer_id == twin))
+                ]
+                if copies:
+                    session.execute(insert(table), [_without_id(c) for c in copies])
             session.commit()
     finally:
         engine.dispose()
+
+
+def _without_id(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in row.items() if key != "id"}
 
 
 def customer_oid(url: str, username: str) -> tuple[uuid.UUID, int]:
@@ -450,9 +468,9 @@ def run(scratch: Path, url: str, args: argparse.Namespace) -> int:
     print(f"seeding {args.customers} customers on {backend} ...", flush=True)
     started = time.perf_counter()
     seed(scratch, url, args.customers)
-    add_heavy_customer(url)
     print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
     typical, typical_count = customer_oid(url, seeded_username(1))
+    add_heavy_customer(url, typical)
     (scratch / "app").mkdir()
     (scratch / "ceiling").mkdir()
     env = {

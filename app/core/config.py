@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout: float = Field(default=30, gt=0)
-    # Threads for the blocking steps of requests, per process (None: 4 on SQLite, 40 otherwise).
+    # Threads for the blocking steps of requests, per process (None: 2 on SQLite, 40 otherwise).
     worker_threads: int | None = Field(default=None, ge=1, le=1000)
     # Upgrade the database to the newest migration at start (under a lock, so workers that start
     # together migrate once). Off: the start refuses a database that is not at the newest one.
@@ -196,11 +196,12 @@ class Settings(BaseSettings):
         """`WORKER_THREADS`, or the default for the database. SQLite's driver lets go of the
         interpreter lock for every row it steps through: with many threads reading at once,
         handing the lock around costs more than the reads (a portfolio took three times the CPU
-        with 40 threads than with 2), and one file serves reads fast enough for a few threads.
-        PostgreSQL's waits are on the network, where more threads overlap them."""
+        with 40 threads than with 2). Two keep one thread working while the other waits for a
+        write lock that another process holds. PostgreSQL's waits are on the network, where
+        more threads overlap them."""
         if self.worker_threads is not None:
             return self.worker_threads
-        return 4 if self.is_sqlite else 40
+        return 2 if self.is_sqlite else 40
 
     def resolve_secret_key(self) -> str:
         """The JWT signing key: the configured one, or (outside production) one kept in a file.

@@ -250,7 +250,7 @@ def test_empty_values_in_the_environment_mean_the_default(monkeypatch: pytest.Mo
 
 
 def test_worker_threads_default_by_database_and_configured() -> None:
-    assert make_settings(database_url="sqlite:///x.db").thread_count == 4
+    assert make_settings(database_url="sqlite:///x.db").thread_count == 2
     assert make_settings(database_url="postgresql+psycopg://u@h/db").thread_count == 40
     assert make_settings(database_url="sqlite:///x.db", worker_threads=12).thread_count == 12
     with pytest.raises(ValueError, match="greater than or equal to 1"):
