@@ -118,13 +118,13 @@ def get_current_user(
     session: SessionDep, settings: SettingsDep, token: TokenDep, _key: ApiKeyDep
 ) -> User:
     """The caller, from the Bearer credential (both schemes read the same header). The read
-    ends here: the request gives its connection back before it waits for its next thread."""
+    ends here: the request gives its connection back before it waits for its next thread (a
+    refused credential ends the request, whose session is then closed)."""
     if not token:
         raise NotAuthenticated()
-    try:
-        return auth.user_from_bearer(session=session, settings=settings, token=token)
-    finally:
-        session.commit()
+    user = auth.user_from_bearer(session=session, settings=settings, token=token)
+    session.commit()
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
@@ -247,10 +247,9 @@ def get_readable_account(
 ) -> Account:
     """The account in the path, if the caller is its owner, an analyst or an admin (else 404).
     The read ends here, as in `get_current_user`."""
-    try:
-        return accounts.get_readable(session=session, user=user, iban=iban)
-    finally:
-        session.commit()
+    account = accounts.get_readable(session=session, user=user, iban=iban)
+    session.commit()
+    return account
 
 
 ReadableAccount = Annotated[Account, Depends(get_readable_account)]

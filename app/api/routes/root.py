@@ -4,11 +4,10 @@ from functools import partial
 from html import escape
 
 from fastapi import Request, Response, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from app.api.deps import SandboxHubDep, SessionDep, SettingsDep
-from app.api.routing import api_router
+from app.api.routing import api_router, in_worker_thread
 from app.core.config import Settings
 from app.schemas.health import HealthResponse, Landing
 from app.services import health
@@ -152,9 +151,9 @@ footer {{ margin-top: 2rem; color: #57606a; font-size: .9rem; }}
 async def get_health(
     session: SessionDep, settings: SettingsDep, hub: SandboxHubDep, response: Response
 ) -> HealthResponse:
-    result = await run_in_threadpool(
+    result = await in_worker_thread(
+        session,
         health.status,
-        session=session,
         settings=settings,
         live_sandboxes=partial(hub.live_count, session),
     )
