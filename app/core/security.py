@@ -168,20 +168,41 @@ def create_token(
     return jwt.encode(payload, secret, algorithm=settings.jwt_algorithm), claims
 
 
+# Checking a token's signature and claims costs more than the rest of a request's
+# authentication, and a client sends the same token request after request. So the claims of a
+# token that passed are kept (a bounded number, keyed by the token and by everything it was
+# checked with); its expiry is checked again on every use. The caller's user and session are
+# still read from the database on every request.
+VERIFIED_TOKENS_KEPT = 4096
+
+
+@lru_cache(maxsize=VERIFIED_TOKENS_KEPT)
+def _verified_payload(
+    token: str, secret: str, algorithm: str, audience: str, issuer: str
+) -> dict[str, Any]:
+    payload: dict[str, Any] = jwt.decode(
+        token,
+        secret,
+        algorithms=[algorithm],
+        audience=audience,
+        issuer=issuer,
+        options={"require": ["exp", "iat", "sub", "sid", "typ", "jti", "iss", "aud"]},
+    )
+    return payload
+
+
 def decode_token(settings: Settings, secret: str, token: str, expected: TokenType) -> TokenClaims:
     try:
-        payload = jwt.decode(
-            token,
-            secret,
-            algorithms=[settings.jwt_algorithm],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iat", "sub", "sid", "typ", "jti", "iss", "aud"]},
+        payload = _verified_payload(
+            token, secret, settings.jwt_algorithm, settings.jwt_audience, settings.jwt_issuer
         )
     except jwt.ExpiredSignatureError as exc:
         raise TokenError(str(exc), expired=True) from exc
     except jwt.PyJWTError as exc:
         raise TokenError(str(exc)) from exc
+    expires_at = datetime.fromtimestamp(int(payload["exp"]), UTC)
+    if expires_at <= datetime.now(UTC):  # PyJWT's own rule: expired at `exp`
+        raise TokenError("Signature has expired", expired=True)
     if payload.get("typ") != expected:
         raise TokenError(f"expected a {expected} token")
     return TokenClaims(
@@ -189,7 +210,7 @@ def decode_token(settings: Settings, secret: str, token: str, expected: TokenTyp
         token_type=expected,
         jti=str(payload["jti"]),
         session_id=str(payload["sid"]),
-        expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
+        expires_at=expires_at,
         sandbox_id=str(payload.get("sbx", DEFAULT_SANDBOX)),
     )
 

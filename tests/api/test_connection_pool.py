@@ -9,15 +9,21 @@ at once, each with a user lookup and a route that both read the database.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import anyio.to_thread
+import pytest
 from fastapi.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
 from app.core.config import Settings
 from app.main import create_app
-from tests.utils.auth import register_customer
+from tests.utils.auth import AuthedUser, register_customer
+from tests.utils.money import deposit, transfer_body
+
+T = TypeVar("T")
 
 THREADS = 2
 REQUESTS = 12
@@ -54,3 +60,62 @@ def test_the_app_runs_on_the_configured_number_of_threads(settings: Settings) ->
 
     with TestClient(app) as client:
         assert client.get("/threads-for-the-test").json() == 3
+
+
+def test_the_busiest_routes_take_one_worker_step_each(
+    client: TestClient,
+    customer: AuthedUser,
+    other_customer: AuthedUser,
+    admin_headers: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The caller is read in the same worker step as the route's own reads and writes: one hand-
+    # over to a thread per request, not one for the caller and another for the work.
+    deposit(client, admin_headers, customer.iban, "10.00")
+    steps: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        steps.append(getattr(function, "__name__", "?"))
+        return await run_sync(function, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    requests = [
+        ("GET", "/accounts/overview", customer.headers, None),
+        ("GET", f"/accounts/{customer.iban}/transactions", customer.headers, None),
+        ("GET", "/portfolio", customer.headers, None),
+        ("GET", f"/user-portfolio/{customer.customer_oid}", customer.headers, None),
+        ("GET", f"/user-portfolio/{customer.customer_oid}", admin_headers, None),
+        ("GET", "/health", {}, None),
+        ("POST", "/transfers", customer.headers,
+         transfer_body(customer.iban, other_customer.iban, "1.00")),
+    ]  # fmt: skip
+    for method, path, headers, body in requests:
+        steps.clear()
+        response = client.request(method, path, headers=headers, json=body)
+        assert response.status_code in (200, 201), (path, response.text)
+        assert len(steps) == 1, (method, path, steps)
+
+
+def test_a_refused_caller_is_refused_before_the_route_reads_anything(
+    client: TestClient, customer: AuthedUser, other_customer: AuthedUser
+) -> None:
+    # A logged-out token, in the one step: 401, and nothing of the route's is answered.
+    assert (
+        client.post("/auth/logout", json={"refresh_token": customer.refresh_token}).status_code
+        == 204
+    )
+    for path in (
+        "/accounts/overview",
+        f"/accounts/{customer.iban}/transactions?from=not-a-date",
+        f"/user-portfolio/{other_customer.customer_oid}",
+        "/portfolio",
+    ):
+        response = client.get(path, headers=customer.headers)
+        assert response.status_code == 401, (path, response.text)
+    response = client.post(
+        "/transfers",
+        headers=customer.headers,
+        json=transfer_body(customer.iban, other_customer.iban, "1.00"),
+    )
+    assert response.status_code == 401

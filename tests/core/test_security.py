@@ -1,7 +1,9 @@
+from __future__ import annotations
+
 import asyncio
 import string
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from types import SimpleNamespace
 
 import bcrypt
@@ -303,3 +305,36 @@ def test_tokens_carry_their_sandbox(token_settings: Settings) -> None:
     assert decode_token(token_settings, SECRET, plain, "access").sandbox_id == "default"
     assert security.unverified_sandbox(plain) == "default"
     assert security.unverified_sandbox("not a token") is None
+
+
+def test_a_token_checked_before_is_refused_once_it_expires(
+    token_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issued = datetime.now(UTC).replace(microsecond=0)
+    token, claims = create_token(
+        token_settings, SECRET, subject="1", token_type="access", session_id=SID, now=issued
+    )
+    assert decode_token(token_settings, SECRET, token, "access") == claims  # checked, and kept
+
+    class AtExpiry(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> AtExpiry:
+            return cls.fromtimestamp(claims.expires_at.timestamp(), tz)
+
+    monkeypatch.setattr(security, "datetime", AtExpiry)
+    with pytest.raises(TokenError, match="expired") as refused:
+        decode_token(token_settings, SECRET, token, "access")
+    assert refused.value.expired
+
+
+def test_a_token_checked_with_one_key_is_not_taken_under_another(token_settings: Settings) -> None:
+    issued = datetime.now(UTC).replace(microsecond=0)
+    token, claims = create_token(
+        token_settings, SECRET, subject="1", token_type="access", session_id=SID, now=issued
+    )
+    assert decode_token(token_settings, SECRET, token, "access") == claims
+    with pytest.raises(TokenError, match="Signature verification failed"):
+        decode_token(token_settings, "y" * 64, token, "access")
+    other_audience = token_settings.model_copy(update={"jwt_audience": "another-api"})
+    with pytest.raises(TokenError, match="Audience"):
+        decode_token(other_audience, SECRET, token, "access")

@@ -4,18 +4,29 @@ from typing import Annotated, Literal
 
 from fastapi import Header, Query, status
 from fastapi.responses import StreamingResponse
+from sqlmodel import Session
 
 from app.api.deps import (
+    CredentialDep,
     CurrentCustomerId,
     EngineDep,
+    IbanPath,
     ReadableAccount,
     SessionDep,
     SettingsDep,
 )
+from app.api.openapi import raises
 from app.api.routing import api_router, in_worker_thread
 from app.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from app.core.periods import parse_bound, utc_period
-from app.models.account import AccountDetail, AccountOpen, AccountPublic, AccountsOverview
+from app.core.periods import Period, parse_bound, utc_period
+from app.errors import AccountNotFound, Forbidden, MalformedIban
+from app.models.account import (
+    Account,
+    AccountDetail,
+    AccountOpen,
+    AccountPublic,
+    AccountsOverview,
+)
 from app.models.posting import PostingPublic
 from app.schemas.errors import error_responses
 from app.schemas.pagination import Page
@@ -51,8 +62,12 @@ def open_account(
     summary="The caller's accounts at this bank with their balances",
     responses=error_responses(401, 403),
 )
-async def overview(customer_id: CurrentCustomerId, session: SessionDep) -> AccountsOverview:
-    return await in_worker_thread(session, accounts.overview, customer_id=customer_id)
+@raises(Forbidden)
+async def overview(credential: CredentialDep, session: SessionDep) -> AccountsOverview:
+    def read(session: Session) -> AccountsOverview:
+        return accounts.overview(session=session, customer_id=credential.customer_id(session))
+
+    return await in_worker_thread(session, read)
 
 
 # The static routes above come first, so `/accounts/open` and `/accounts/overview` are not IBANs.
@@ -80,8 +95,10 @@ def account_detail(account: ReadableAccount, session: SessionDep) -> AccountDeta
         },
     },
 )
+@raises(MalformedIban, AccountNotFound)
 async def account_transactions(
-    account: ReadableAccount,
+    iban: IbanPath,
+    credential: CredentialDep,
     session: SessionDep,
     engine: EngineDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
@@ -109,11 +126,19 @@ async def account_transactions(
     output: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Page[PostingPublic] | StreamingResponse:
-    period = utc_period(parse_bound(start, "from"), parse_bound(end, "to"))
-    assert account.id is not None
+    # The caller and the account are read in the same worker step as the page (one hop); a bad
+    # `from` or `to` is a 400 only for a caller who may read the account.
+    def readable(session: Session) -> Account:
+        return accounts.get_readable(session=session, user=credential.user(session), iban=iban)
+
+    def period() -> Period:
+        return utc_period(parse_bound(start, "from"), parse_bound(end, "to"))
+
     if output == "csv" or (output is None and "text/csv" in (accept or "").lower()):
+        account = await in_worker_thread(session, readable)
+        assert account.id is not None
         lines = statements.csv_stream(
-            engine=engine, account_id=account.id, before=before, period=period
+            engine=engine, account_id=account.id, before=before, period=period()
         )
         filename = f"{account.iban}-transactions.csv"
         return StreamingResponse(
@@ -121,11 +146,12 @@ async def account_transactions(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
-    return await in_worker_thread(
-        session,
-        statements.page,
-        account_id=account.id,
-        limit=limit,
-        before=before,
-        period=period,
-    )
+
+    def page(session: Session) -> Page[PostingPublic]:
+        account = readable(session)
+        assert account.id is not None
+        return statements.page(
+            session=session, account_id=account.id, limit=limit, before=before, period=period()
+        )
+
+    return await in_worker_thread(session, page)

@@ -6,11 +6,21 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query
+from sqlmodel import Session
 
-from app.api.deps import CurrentCustomerId, PortfolioCustomerId, SessionDep, SettingsDep
+from app.api.deps import (
+    CredentialDep,
+    CustomerOid,
+    PortfolioCustomerId,
+    SessionDep,
+    SettingsDep,
+    portfolio_customer_id,
+)
+from app.api.openapi import raises
 from app.api.routing import api_router, in_worker_thread
 from app.core.identifiers import CURRENCY_SCHEMA
 from app.core.periods import IsoDate
+from app.errors import CustomerNotFound, Forbidden, InvalidCustomerOid
 from app.models.portfolio_transaction import TransactionType
 from app.schemas.errors import error_responses
 from app.schemas.portfolio import Portfolio, TransactionPage
@@ -45,21 +55,26 @@ BaseCurrency = Annotated[
     summary="A customer's portfolio: holdings, accounts, transactions, spending, derivatives",
     responses=error_responses(400, 401, 404, 422),
 )
+@raises(InvalidCustomerOid, CustomerNotFound)
 async def user_portfolio(
-    customer_id: PortfolioCustomerId,
+    customer_oid: CustomerOid,
+    credential: CredentialDep,
     session: SessionDep,
     settings: SettingsDep,
     transactions_limit: TransactionsLimit = portfolio.DEFAULT_TRANSACTIONS_LIMIT,
     base_currency: BaseCurrency = None,
 ) -> Portfolio:
-    return await in_worker_thread(
-        session,
-        portfolio.get_portfolio,
-        customer_id=customer_id,
-        base_currency=base_currency,
-        bank_currency=settings.base_currency,
-        transactions_limit=transactions_limit,
-    )
+    def read(session: Session) -> Portfolio:
+        customer_id = portfolio_customer_id(credential.user(session), customer_oid)
+        return portfolio.get_portfolio(
+            session=session,
+            customer_id=customer_id,
+            base_currency=base_currency,
+            bank_currency=settings.base_currency,
+            transactions_limit=transactions_limit,
+        )
+
+    return await in_worker_thread(session, read)
 
 
 @router.get(
@@ -67,21 +82,24 @@ async def user_portfolio(
     summary="The caller's own portfolio (customers only)",
     responses=error_responses(401, 403, 422),
 )
+@raises(Forbidden)
 async def own_portfolio(
-    customer_id: CurrentCustomerId,
+    credential: CredentialDep,
     session: SessionDep,
     settings: SettingsDep,
     transactions_limit: TransactionsLimit = portfolio.DEFAULT_TRANSACTIONS_LIMIT,
     base_currency: BaseCurrency = None,
 ) -> Portfolio:
-    return await in_worker_thread(
-        session,
-        portfolio.get_portfolio,
-        customer_id=customer_id,
-        base_currency=base_currency,
-        bank_currency=settings.base_currency,
-        transactions_limit=transactions_limit,
-    )
+    def read(session: Session) -> Portfolio:
+        return portfolio.get_portfolio(
+            session=session,
+            customer_id=credential.customer_id(session),
+            base_currency=base_currency,
+            bank_currency=settings.base_currency,
+            transactions_limit=transactions_limit,
+        )
+
+    return await in_worker_thread(session, read)
 
 
 @router.get(

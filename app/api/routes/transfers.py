@@ -3,22 +3,27 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query, Response, status
+from sqlmodel import Session
 
 from app.api.deps import (
+    CredentialDep,
     CurrentCustomerId,
-    CurrentUser,
     IdempotencyKeyHeader,
     SessionDep,
     SettingsDep,
     TransferId,
+    customer_id_of,
     idempotent_response,
 )
+from app.api.openapi import raises
 from app.api.routing import api_router, in_worker_thread
 from app.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from app.errors import Forbidden
 from app.models.transfer import TransferCreate, TransferPublic
 from app.schemas.errors import error_responses
 from app.schemas.pagination import Page
 from app.services import transfers
+from app.services.idempotency import Outcome
 
 router = api_router(prefix="/transfers", tags=["transfers"])
 
@@ -29,25 +34,28 @@ router = api_router(prefix="/transfers", tags=["transfers"])
     summary="Transfer money from one of your accounts to any account at this bank",
     responses=error_responses(401, 403, 404, 422),
 )
+@raises(Forbidden)
 async def create_transfer(
     body: TransferCreate,
-    user: CurrentUser,
-    customer_id: CurrentCustomerId,
+    credential: CredentialDep,
     session: SessionDep,
     settings: SettingsDep,
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> TransferPublic:
-    assert user.id is not None
-    outcome = await in_worker_thread(
-        session,
-        transfers.create,
-        settings=settings,
-        user_id=user.id,
-        customer_id=customer_id,
-        data=body,
-        idempotency_key=idempotency_key,
-    )
+    def create(session: Session) -> Outcome[TransferPublic]:
+        user = credential.user(session)
+        assert user.id is not None
+        return transfers.create(
+            session=session,
+            settings=settings,
+            user_id=user.id,
+            customer_id=customer_id_of(user),
+            data=body,
+            idempotency_key=idempotency_key,
+        )
+
+    outcome = await in_worker_thread(session, create)
     return idempotent_response(response, outcome)
 
 
