@@ -4,6 +4,12 @@ Loading ORM entities only to copy them into public models costs twice per row (a
 its identity-map bookkeeping, then a validation from its attributes). A read that only shows
 rows selects the public model's own columns instead, each labelled with its public name, and
 validates all the rows in one call: one validation per row, in pydantic's core.
+
+Such a public model is a `PublicRow`. SQLModel's own `__init__` (which its table models need,
+for SQLAlchemy) makes pydantic validate every instance through a call into Python: 8.5 µs a row
+against 1.8 µs with pydantic's own (100 portfolio transactions). A public model is never a
+table, so a `PublicRow` takes pydantic's `__init__` back, and `PublicRows` refuses a model that
+does not.
 """
 
 from __future__ import annotations
@@ -14,9 +20,16 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import Select, inspect
 from sqlalchemy import select as sa_select
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class PublicRow(SQLModel):
+    """Base of a public model that is read as rows (a mixin beside the entity's `XBase`): the
+    same validation as SQLModel's, in pydantic's core alone. Never a table."""
+
+    __init__ = BaseModel.__init__  # marked by pydantic as its own: no per-row call into Python
 
 
 class PublicRows(Generic[M]):
@@ -28,6 +41,8 @@ class PublicRows(Generic[M]):
     """
 
     def __init__(self, public: type[M], table: Any, **sources: Any) -> None:
+        if public.__pydantic_custom_init__:
+            raise TypeError(f"{public.__name__} must be a PublicRow, validated in pydantic's core")
         table_columns = inspect(table).columns
         columns: list[Any] = []
         for name in public.model_fields:

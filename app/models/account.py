@@ -13,7 +13,7 @@ from app.core.clock import UTCDateTime, utcnow
 from app.core.enums import enum_column
 from app.core.identifiers import CURRENCY_SCHEMA
 from app.core.money import MoneyOut, money_column
-from app.core.rows import PublicRows
+from app.core.rows import PublicRow, PublicRows
 from app.models.institution import InstitutionPublic
 
 
@@ -74,13 +74,13 @@ class AccountOpen(AccountBase):
         return value.upper()
 
 
-class AccountPublic(AccountBase):
+class AccountPublic(AccountBase, PublicRow):
     iban: str | None
     balance: MoneyOut
     created_at: datetime
 
 
-class BankAccountPublic(AccountBase):
+class BankAccountPublic(AccountBase, PublicRow):
     """An account in the portfolio: ours or aggregated, with its institution."""
 
     id: int

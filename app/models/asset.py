@@ -19,7 +19,7 @@ from app.core.money import (
     money_column,
     quantity_column,
 )
-from app.core.rows import PublicRows
+from app.core.rows import PublicRow, PublicRows
 
 
 class AssetType(StrEnum):
@@ -70,7 +70,7 @@ class AssetCreate(AssetBase):
         return value.strip().upper()
 
 
-class AssetPublic(AssetBase):
+class AssetPublic(AssetBase, PublicRow):
     id: int
     customer_oid: uuid.UUID
     quantity: QuantityOut

@@ -19,7 +19,7 @@ from app.core.money import (
     price_column,
     quantity_column,
 )
-from app.core.rows import PublicRows
+from app.core.rows import PublicRow, PublicRows
 
 
 class DerivativeType(StrEnum):
@@ -96,7 +96,7 @@ class DerivativeTransactionCreate(DerivativeTransactionBase):
     premium: Decimal | None = Field(default=None, ge=0, max_digits=15, decimal_places=MONEY_SCALE)
 
 
-class DerivativeTransactionPublic(DerivativeTransactionBase):
+class DerivativeTransactionPublic(DerivativeTransactionBase, PublicRow):
     id: int
     customer_oid: uuid.UUID
     quantity: QuantityOut = Field(description="Number of contracts")

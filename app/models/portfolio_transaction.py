@@ -26,7 +26,7 @@ from app.core.money import (
     money_column,
     quantity_column,
 )
-from app.core.rows import PublicRows
+from app.core.rows import PublicRow, PublicRows
 
 
 class TransactionType(StrEnum):
@@ -96,7 +96,7 @@ class PortfolioTransactionCreate(PortfolioTransactionBase):
         return value
 
 
-class PortfolioTransactionPublic(PortfolioTransactionBase):
+class PortfolioTransactionPublic(PortfolioTransactionBase, PublicRow):
     id: int
     customer_oid: uuid.UUID
     account_id: int | None

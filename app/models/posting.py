@@ -8,6 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.clock import UTCDateTime, utcnow
 from app.core.money import MoneyOut, money_column
+from app.core.rows import PublicRow
 from app.models.journal_entry import EntryKind
 
 
@@ -51,7 +52,7 @@ class Posting(PostingBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class PostingPublic(SQLModel):
+class PostingPublic(PublicRow):
     """A statement line."""
 
     id: int

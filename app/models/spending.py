@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel, col
 
 from app.core.money import MONEY_SCALE, MoneyOut, money_column
-from app.core.rows import PublicRows
+from app.core.rows import PublicRow, PublicRows
 
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # ASCII digits (\d would take any script's)
 
@@ -42,7 +42,7 @@ class SpendingCreate(SpendingBase):
     amount: Decimal = Field(ge=0, max_digits=15, decimal_places=MONEY_SCALE)
 
 
-class SpendingPublic(SpendingBase):
+class SpendingPublic(SpendingBase, PublicRow):
     id: int
     customer_oid: uuid.UUID
     amount: MoneyOut

@@ -15,9 +15,13 @@ from app.schemas.health import HealthResponse
 logger = logging.getLogger(__name__)
 
 
+# Built once, run through the session's connection: the probe needs none of the ORM's execution.
+_PING = text("SELECT 1")
+
+
 def database_ok(*, session: Session) -> bool:
     try:
-        session.execute(text("SELECT 1"))
+        session.connection().execute(_PING)
     except SQLAlchemyError as exc:
         logger.warning("health check: database unreachable (%s)", type(exc).__name__)
         return False
