@@ -134,11 +134,14 @@ def get_readable(*, session: Session, user: User, iban: str) -> Account:
     return account
 
 
+_BY_IBAN = select(Account).where(col(Account.iban) == bindparam("iban"))
+
+
 def get_by_iban(*, session: Session, iban: str) -> Account:
     """The account with this IBAN (spaces and case ignored), for callers who may read any:
     400 for a malformed IBAN, 404 when no account has it."""
     compact = normalise_iban(iban, in_path=True)
-    account = session.exec(select(Account).where(col(Account.iban) == compact)).first()
+    account = session.exec(_BY_IBAN, params={"iban": compact}).first()
     if account is None:
         raise AccountNotFound(f"Account {compact} not found")
     return account
