@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
@@ -96,6 +97,10 @@ def ensure_defaults(
     return added
 
 
+# Every rate, as plain rows (built once; a converter needs the three values, not entities).
+_RATES = sa_select(col(FxRate.base_currency), col(FxRate.quote_currency), col(FxRate.rate))
+
+
 @dataclass(frozen=True)
 class Converter:
     """Converts amounts into `target` with the rates loaded once for a request."""
@@ -109,8 +114,8 @@ class Converter:
         code = target.strip().upper()
         if not reference.is_currency_supported(session=session, code=code):
             raise UnsupportedCurrency(f"Currency {code} is not supported")
-        rows = session.exec(select(FxRate)).all()
-        return cls(target=code, rates={(r.base_currency, r.quote_currency): r.rate for r in rows})
+        rows = session.connection().execute(_RATES)
+        return cls(target=code, rates={(base, quote): rate for base, quote, rate in rows})
 
     def into(self, target: str) -> Converter:
         """The same rates, converting into another currency."""

@@ -142,16 +142,20 @@ def list_transactions(
     )
 
 
+_BANK_ACCOUNTS = (
+    select(Account, Institution)
+    .join(Institution, col(Account.institution_id) == col(Institution.id))
+    .where(col(Account.customer_id) == _CUSTOMER)
+    .order_by(col(Account.id))
+)
+
+
 def _bank_accounts(session: Session, customer_id: uuid.UUID) -> list[BankAccountPublic]:
-    statement = (
-        select(Account, Institution)
-        .join(Institution, col(Account.institution_id) == col(Institution.id))
-        .where(col(Account.customer_id) == customer_id)
-        .order_by(col(Account.id))
-    )
     institutions: dict[int | None, InstitutionPublic] = {}
     accounts = []
-    for account, institution in session.exec(statement).all():
+    for account, institution in session.exec(
+        _BANK_ACCOUNTS, params={"customer_id": customer_id}
+    ).all():
         public = institutions.get(institution.id)
         if public is None:
             public = institutions[institution.id] = InstitutionPublic.model_validate(institution)
