@@ -74,6 +74,7 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
+@raises(ServiceBusy)  # the database is down, or every connection stayed busy
 async def get_engine(request: Request) -> Engine:
     """The engine of the request's sandbox (the default one's without the header)."""
     context = current_sandbox()
@@ -87,12 +88,13 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-@raises(ServiceBusy)  # the database is down, or every connection stayed busy
 async def get_session(engine: EngineDep) -> AsyncIterator[Session]:
-    """The request's session. Each step of the request that queries the database runs on a
-    worker thread and ends its read there (dependencies here, endpoints in `app.api.routing`):
-    a request never holds a pooled connection while it waits for a thread, so requests waiting
-    for a connection cannot take every thread while those holding one wait for a thread."""
+    """The request's session, for plain `def` routes and their dependencies (an `async def`
+    route's `in_worker_thread` opens its own on its thread). Each step that queries the
+    database runs on a worker thread and ends its read there (dependencies here, endpoints in
+    `app.api.routing`): a request never holds a pooled connection while it waits for a thread,
+    so requests waiting for a connection cannot take every thread while those holding one wait
+    for a thread."""
     async with request_session(engine) as session:
         yield session
 

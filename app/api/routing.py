@@ -6,7 +6,7 @@ through that wait: with every thread taken by requests waiting for a connection,
 connection held by requests waiting for a thread, none would move. So when the endpoint returns
 (or raises), the request's session is closed on the same thread, giving its connection back.
 Objects it loaded keep their values (the session does not expire them). `async def` endpoints
-do their blocking work through `in_worker_thread`, which does the same.
+do their blocking work through `in_worker_thread`, with a session that lives on its thread.
 
 The busiest routes are `async def` and make one step of the whole request: they take the
 caller's credential (`CredentialDep`, no I/O) and read the caller in the same worker step as
@@ -23,7 +23,10 @@ from typing import Any, TypeVar
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
+
+from app.core.db import new_session
 
 T = TypeVar("T")
 
@@ -57,14 +60,13 @@ def api_router(**kwargs: Any) -> APIRouter:
     return APIRouter(route_class=BankRoute, **kwargs)
 
 
-async def in_worker_thread(session: Session, work: Callable[..., T], /, **kwargs: Any) -> T:
-    """`work(session=session, **kwargs)` on a worker thread, the session closed there after it:
-    one hop for an `async def` endpoint's blocking work."""
+async def in_worker_thread(engine: Engine, work: Callable[..., T], /, **kwargs: Any) -> T:
+    """`work(session=..., **kwargs)` on a worker thread, with a session of its own opened and
+    closed there: the whole database part of an `async def` endpoint in one hop, its
+    connection taken and given back on that thread."""
 
     def run() -> T:
-        try:
+        with new_session(engine) as session:
             return work(session=session, **kwargs)
-        finally:
-            session.close()
 
     return await run_in_threadpool(run)

@@ -63,11 +63,11 @@ def open_account(
     responses=error_responses(401, 403),
 )
 @raises(Forbidden)
-async def overview(credential: CredentialDep, session: SessionDep) -> AccountsOverview:
+async def overview(credential: CredentialDep, engine: EngineDep) -> AccountsOverview:
     def read(session: Session) -> AccountsOverview:
         return accounts.overview(session=session, customer_id=credential.customer_id(session))
 
-    return await in_worker_thread(session, read)
+    return await in_worker_thread(engine, read)
 
 
 # The static routes above come first, so `/accounts/open` and `/accounts/overview` are not IBANs.
@@ -99,7 +99,6 @@ def account_detail(account: ReadableAccount, session: SessionDep) -> AccountDeta
 async def account_transactions(
     iban: IbanPath,
     credential: CredentialDep,
-    session: SessionDep,
     engine: EngineDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     before: Annotated[
@@ -135,7 +134,7 @@ async def account_transactions(
         return utc_period(parse_bound(start, "from"), parse_bound(end, "to"))
 
     if output == "csv" or (output is None and "text/csv" in (accept or "").lower()):
-        account = await in_worker_thread(session, readable)
+        account = await in_worker_thread(engine, readable)
         assert account.id is not None
         lines = statements.csv_stream(
             engine=engine, account_id=account.id, before=before, period=period()
@@ -154,4 +153,4 @@ async def account_transactions(
             session=session, account_id=account.id, limit=limit, before=before, period=period()
         )
 
-    return await in_worker_thread(session, page)
+    return await in_worker_thread(engine, page)

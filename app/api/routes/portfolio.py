@@ -11,6 +11,7 @@ from sqlmodel import Session
 from app.api.deps import (
     CredentialDep,
     CustomerOid,
+    EngineDep,
     PortfolioCustomerId,
     SessionDep,
     SettingsDep,
@@ -59,7 +60,7 @@ BaseCurrency = Annotated[
 async def user_portfolio(
     customer_oid: CustomerOid,
     credential: CredentialDep,
-    session: SessionDep,
+    engine: EngineDep,
     settings: SettingsDep,
     transactions_limit: TransactionsLimit = portfolio.DEFAULT_TRANSACTIONS_LIMIT,
     base_currency: BaseCurrency = None,
@@ -74,7 +75,7 @@ async def user_portfolio(
             transactions_limit=transactions_limit,
         )
 
-    return await in_worker_thread(session, read)
+    return await in_worker_thread(engine, read)
 
 
 @router.get(
@@ -85,7 +86,7 @@ async def user_portfolio(
 @raises(Forbidden)
 async def own_portfolio(
     credential: CredentialDep,
-    session: SessionDep,
+    engine: EngineDep,
     settings: SettingsDep,
     transactions_limit: TransactionsLimit = portfolio.DEFAULT_TRANSACTIONS_LIMIT,
     base_currency: BaseCurrency = None,
@@ -99,7 +100,7 @@ async def own_portfolio(
             transactions_limit=transactions_limit,
         )
 
-    return await in_worker_thread(session, read)
+    return await in_worker_thread(engine, read)
 
 
 @router.get(

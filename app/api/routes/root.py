@@ -5,8 +5,9 @@ from html import escape
 
 from fastapi import Request, Response, status
 from fastapi.responses import HTMLResponse
+from sqlmodel import Session
 
-from app.api.deps import SandboxHubDep, SessionDep, SettingsDep
+from app.api.deps import EngineDep, SandboxHubDep, SettingsDep
 from app.api.routing import api_router, in_worker_thread
 from app.core.config import Settings
 from app.schemas.health import HealthResponse, Landing
@@ -149,14 +150,14 @@ footer {{ margin-top: 2rem; color: #57606a; font-size: .9rem; }}
     responses={503: {"model": HealthResponse, "description": "Database unreachable"}},
 )
 async def get_health(
-    session: SessionDep, settings: SettingsDep, hub: SandboxHubDep, response: Response
+    engine: EngineDep, settings: SettingsDep, hub: SandboxHubDep, response: Response
 ) -> HealthResponse:
-    result = await in_worker_thread(
-        session,
-        health.status,
-        settings=settings,
-        live_sandboxes=partial(hub.live_count, session),
-    )
+    def check(session: Session) -> HealthResponse:
+        return health.status(
+            session=session, settings=settings, live_sandboxes=partial(hub.live_count, session)
+        )
+
+    result = await in_worker_thread(engine, check)
     if result.status != "ok":
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return result

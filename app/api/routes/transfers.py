@@ -8,6 +8,7 @@ from sqlmodel import Session
 from app.api.deps import (
     CredentialDep,
     CurrentCustomerId,
+    EngineDep,
     IdempotencyKeyHeader,
     SessionDep,
     SettingsDep,
@@ -38,7 +39,7 @@ router = api_router(prefix="/transfers", tags=["transfers"])
 async def create_transfer(
     body: TransferCreate,
     credential: CredentialDep,
-    session: SessionDep,
+    engine: EngineDep,
     settings: SettingsDep,
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -55,7 +56,7 @@ async def create_transfer(
             idempotency_key=idempotency_key,
         )
 
-    outcome = await in_worker_thread(session, create)
+    outcome = await in_worker_thread(engine, create)
     return idempotent_response(response, outcome)
 
 
