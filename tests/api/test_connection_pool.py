@@ -119,3 +119,18 @@ def test_a_refused_caller_is_refused_before_the_route_reads_anything(
         json=transfer_body(customer.iban, other_customer.iban, "1.00"),
     )
     assert response.status_code == 401
+
+
+def test_a_route_step_that_fails_gives_its_connection_back(
+    make_client: Callable[..., TestClient], admin_headers: dict[str, str]
+) -> None:
+    # Two connections in the pool (the app's start needs two): a step that raised (403 for
+    # staff, 404 for an unknown customer) and kept its connection would leave the requests
+    # after the second waiting out the pool's timeout (503).
+    client = make_client(db_pool_size=2, db_max_overflow=0, db_pool_timeout=2)
+    alice = register_customer(client)
+    unknown = "00000000-0000-4000-8000-000000000000"
+    for _ in range(3):
+        assert client.get("/accounts/overview", headers=admin_headers).status_code == 403
+        assert client.get(f"/user-portfolio/{unknown}", headers=admin_headers).status_code == 404
+    assert client.get("/accounts/overview", headers=alice.headers).status_code == 200
