@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Path, Request, Response
@@ -123,8 +123,8 @@ class Credential:
     worker-thread step that does the rest of its work (`in_worker_thread`): one hop for the
     request instead of one for the caller and another for the work."""
 
-    token: str
-    settings: Settings
+    token: str = field(repr=False)  # a secret: never in a log line or a traceback's repr
+    settings: Settings = field(repr=False)
 
     def user(self, session: Session) -> User:
         """The caller, read afresh with their session: a logout, a deleted user or a reset

@@ -11,7 +11,9 @@ from httpx2 import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from app.api.deps import Credential
 from app.core import security
+from app.core.config import Settings
 from app.core.security import decode_token, dummy_hash
 from app.models.auth_session import AuthSession
 from app.models.user import User
@@ -546,3 +548,9 @@ def test_a_logon_that_finds_no_free_hashing_slot_in_time_is_503(
         ).status_code
         == 200
     )
+
+
+def test_a_credential_keeps_its_token_out_of_its_repr(settings: Settings) -> None:
+    credential = Credential(token="eyJ.secret-token-text", settings=settings)
+    assert "secret-token-text" not in repr(credential)
+    assert settings.secret_key not in repr(credential)
