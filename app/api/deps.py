@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Path, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+from fastapi.security import HTTPBearer, OAuth2PasswordBearer
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.api.openapi import raises
+from app.api.openapi import authenticated_by, raises
 from app.core.config import Settings
 from app.core.db import request_session
 from app.core.identifiers import (
@@ -29,6 +29,7 @@ from app.core.sandbox_context import (
     current_sandbox,
     current_sandbox_id,
 )
+from app.core.security import bearer_token
 from app.errors import (
     AccountNotFound,
     BadRequest,
@@ -47,7 +48,9 @@ from app.services.idempotency import Outcome
 from app.services.sandboxes import Caller, SandboxHub
 
 # Two ways to send the same `Authorization: Bearer ...` header, both offered by Swagger UI's
-# Authorize: an access token from the password flow, or an API key (`obk_...`).
+# Authorize: an access token from the password flow, or an API key (`obk_...`). They describe
+# the header in the OpenAPI document (`authenticated_by`); the header is read by
+# `bearer_token`, not by solving them as dependencies on every request.
 oauth2_scheme = OAuth2PasswordBearer(
     tokenUrl="/auth/logon",
     auto_error=False,
@@ -112,8 +115,14 @@ async def get_client_address(request: Request) -> str | None:
 
 ClientAddress = Annotated[str | None, Depends(get_client_address)]
 SessionDep = Annotated[Session, Depends(get_session)]
-TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
-ApiKeyDep = Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)]
+
+
+async def get_bearer_token(request: Request) -> str | None:
+    """The `Authorization: Bearer` credential, if one was sent."""
+    return bearer_token(request.headers.get("authorization"))
+
+
+TokenDep = Annotated[str | None, Depends(get_bearer_token)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +146,13 @@ class Credential:
 
 
 @raises(NotAuthenticated)
-async def get_credential(settings: SettingsDep, token: TokenDep, _key: ApiKeyDep) -> Credential:
-    """The Bearer credential (both schemes read the same header); 401 when none was sent."""
-    if not token:
+@authenticated_by(oauth2_scheme, api_key_scheme)
+async def get_credential(request: Request) -> Credential:
+    """The Bearer credential (both schemes send the same header); 401 when none was sent."""
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
         raise NotAuthenticated()
+    settings: Settings = request.app.state.settings
     return Credential(token=token, settings=settings)
 
 
@@ -161,8 +173,9 @@ SandboxHubDep = Annotated[SandboxHub, Depends(get_sandbox_hub)]
 
 
 @raises(NotAuthenticated)
+@authenticated_by(oauth2_scheme, api_key_scheme, optional=True)
 def get_sandbox_caller_or_anonymous(
-    session: SessionDep, settings: SettingsDep, token: TokenDep, _key: ApiKeyDep
+    session: SessionDep, settings: SettingsDep, token: TokenDep
 ) -> Caller:
     """Who creates a sandbox: the request's sandbox and its user, if a credential was sent
     (anyone may create one when self-service is on). The session's read ends here, so a restore
@@ -172,6 +185,7 @@ def get_sandbox_caller_or_anonymous(
     return Caller(sandbox_id=current_sandbox_id(), user=user)
 
 
+@authenticated_by(oauth2_scheme, api_key_scheme)
 async def get_sandbox_caller(
     caller: Annotated[Caller, Depends(get_sandbox_caller_or_anonymous)],
 ) -> Caller:

@@ -23,7 +23,7 @@ from app.core.sandbox_context import (
     leave_sandbox,
 )
 from app.core.sandbox_gate import GateTimeout
-from app.core.security import unverified_sandbox
+from app.core.security import bearer_token, unverified_sandbox
 from app.errors import AppError, MalformedSandboxId, SandboxBusy
 from app.mcp.http import MCP_PATH
 from app.services import api_keys
@@ -35,10 +35,9 @@ UNGATED_PREFIX = "/sandboxes"
 
 def _credential_sandbox(headers: Headers) -> str | None:
     """The sandbox that issued the request's Bearer credential (for `/mcp`)."""
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(headers.get("authorization"))
+    if token is None:
         return None
-    token = token.strip()
     if api_keys.is_api_key(token):
         return api_keys.sandbox_of_key(token)
     return unverified_sandbox(token)

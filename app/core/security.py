@@ -127,6 +127,14 @@ class TokenError(Exception):
         self.expired = expired
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The credential of an `Authorization: Bearer <credential>` header (the scheme in any
+    case); None without one."""
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
 def create_token(
     settings: Settings,
     secret: str,

@@ -36,6 +36,32 @@ def test_public_routes_document_no_auth_errors(client: TestClient) -> None:
     assert "503" in responses
 
 
+BOTH_WAYS = [{"OAuth2PasswordBearer": []}, {"APIKey": []}]
+
+
+def test_each_operation_documents_the_credential_it_needs(client: TestClient) -> None:
+    assert _operation(client, "get", "/accounts/overview")["security"] == BOTH_WAYS
+    assert _operation(client, "get", "/auth/api-keys")["security"] == BOTH_WAYS
+    assert _operation(client, "get", "/sandboxes")["security"] == BOTH_WAYS
+    # Anyone may create a sandbox when self-service is on: a credential is optional, once.
+    assert _operation(client, "post", "/sandboxes")["security"] == [{}, *BOTH_WAYS]
+    assert "security" not in _operation(client, "get", "/countries")
+    assert "security" not in _operation(client, "post", "/auth/logon")
+
+
+def test_bearer_credentials_are_read_as_the_schemes_describe(
+    client: TestClient, customer: AuthedUser
+) -> None:
+    token = customer.headers["Authorization"].removeprefix("Bearer ")
+    for header in (f"bearer {token}", f"BEARER  {token} "):
+        response = client.get("/accounts/overview", headers={"Authorization": header})
+        assert response.status_code == 200, header
+    for header in (token, f"Basic {token}", "Bearer ", "Bearer"):
+        response = client.get("/accounts/overview", headers={"Authorization": header})
+        assert response.status_code == 401, header
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
 def test_path_parameters_carry_their_shapes(client: TestClient) -> None:
     def schema(method: str, path: str, name: str) -> dict:
         parameters = _operation(client, method, path)["parameters"]

@@ -35,8 +35,6 @@ SnapshotName = Annotated[
     status_code=status.HTTP_201_CREATED,
     summary="Create a sandbox (a bank of your own), from a template or as a fork",
     responses=error_responses(401, 403, 404, 422, 429),
-    # A credential is optional: anyone may create a sandbox when SANDBOX_SELF_SERVICE is on.
-    openapi_extra={"security": [{}, {"OAuth2PasswordBearer": []}, {"APIKey": []}]},
 )
 async def create_sandbox(
     body: SandboxCreate, caller: SandboxCreator, hub: SandboxHubDep, response: Response
