@@ -97,6 +97,7 @@ class Scenario:
     token: str | None = None
     post: dict[str, Any] | None = None  # a JSON body: POST through a Lua script
     idempotent: bool = False
+    server: Server | None = None  # another server than the bank's (the rules' floor)
     points: list[Point] = field(default_factory=list)
     shares: list[float] = field(default_factory=list)
 
@@ -415,7 +416,7 @@ def measure(
     print(f"  ceiling                        {ceilings[-1].rps:9.0f} req/s", flush=True)
     for scenario in scenarios:
         for _ in range(rounds):
-            point = run_wrk(app.base_url, scenario, seconds, scratch)
+            point = run_wrk((scenario.server or app).base_url, scenario, seconds, scratch)
             scenario.points.append(point)
             ceilings.append(run_wrk(ceiling.base_url, bare, seconds, scratch))
             share = point.rps / statistics.mean((ceilings[-2].rps, ceilings[-1].rps))
@@ -448,6 +449,13 @@ def main(argv: list[str] | None = None) -> int:
         help="a PostgreSQL server to run on (a throwaway database is made there); "
         "default: a fresh SQLite file",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="WORD",
+        help="run only the scenarios whose name holds WORD (repeatable), e.g. --only floor "
+        "--only overview",
+    )
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         print(
@@ -473,6 +481,7 @@ def run(scratch: Path, url: str, args: argparse.Namespace) -> int:
     add_heavy_customer(url, typical)
     (scratch / "app").mkdir()
     (scratch / "ceiling").mkdir()
+    (scratch / "floor").mkdir()
     env = {
         "DATABASE_URL": url,
         "SECRET_KEY_FILE": str(scratch / "secret"),
@@ -491,6 +500,9 @@ def run(scratch: Path, url: str, args: argparse.Namespace) -> int:
             app="bench.ceiling:app",
             extra_args=quiet,
         ) as ceiling,
+        running_server(
+            scratch / "floor", env=env, app="bench.floor:app", extra_args=quiet
+        ) as floor,
     ):
         admin = logon(app, *ADMIN)
         customer = logon(app, seeded_username(1), SANDBOX_PASSWORD)
@@ -511,6 +523,7 @@ def run(scratch: Path, url: str, args: argparse.Namespace) -> int:
             expect(app.request("POST", "/transfers", json_body=transfer, token=customer), 201, "tx")
         scenarios = [
             Scenario("GET /health", "/health"),
+            Scenario("GET the rules' floor", "/bench/floor", customer, server=floor),
             Scenario("GET /accounts/overview", "/accounts/overview", customer),
             Scenario("GET statement, first page", f"/accounts/{checking}/transactions", customer),
             Scenario(f"GET portfolio ({typical_count} tx)", f"/user-portfolio/{typical}", admin),
@@ -519,6 +532,11 @@ def run(scratch: Path, url: str, args: argparse.Namespace) -> int:
             ),
             Scenario("POST /transfers", "/transfers", customer, transfer),
             Scenario("POST /transfers + Idem-Key", "/transfers", customer, transfer, True),
+        ]
+        scenarios = [
+            s
+            for s in scenarios
+            if not args.only or any(word.lower() in s.name.lower() for word in args.only)
         ]
         print(
             f"wrk: 1 thread, {CONNECTIONS} connections, {args.seconds} s a point, "
