@@ -17,11 +17,13 @@ logons (bench.logon_storm, at the production bcrypt cost), the server's resident
 check of the books: every journal entry sums to zero, every balance is the sum of its postings.
 
 Scenarios, as customer00001 (password "sandbox-password") or the benchmark's admin: GET /health;
-GET /accounts/overview; the first statement page of its checking account (60 transfers made
-before, so the page is full); GET /user-portfolio/{oid} of customer00001 (about 100 seeded
-transactions) and of the 10,000-transaction customer (the portfolio holds the latest 100
-transactions, so the two should cost about the same); POST /transfers of 0.01 EUR between two
-of its EUR accounts, without and with a fresh Idempotency-Key per request.
+the rules' floor (`bench.floor`, served beside the app on the same database: reading the caller
+in a unit of work and nothing else); GET /accounts/overview; the first statement page of its
+checking account (60 transfers made before, so the page is full); GET /user-portfolio/{oid} of
+customer00001 (about 100 seeded transactions) and of the 10,000-transaction customer (the
+portfolio holds the latest 100 transactions, so the two should cost about the same); POST
+/transfers of 0.01 EUR between two of its EUR accounts, without and with a fresh Idempotency-Key
+per request. `--only WORD` runs the scenarios whose name holds WORD.
 """
 
 from __future__ import annotations

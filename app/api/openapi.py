@@ -72,35 +72,24 @@ def authenticated_by(*schemes: SecurityBase, optional: bool = False) -> Callable
     return mark
 
 
-def security(route: Any) -> list[dict[str, list[str]]] | None:
-    """The `security` of `route`'s operation, from its dependency tree: optional only when no
-    dependency needs a credential."""
-    found = [
+def _security_marks(route: Any) -> list[Security]:
+    return [
         mark
         for dependant in _dependants(route.dependant)
         if (mark := getattr(dependant.call, _SECURITY, None)) is not None
     ]
-    if not found:
+
+
+def security(marks: list[Security]) -> list[dict[str, list[str]]] | None:
+    """The `security` of an operation whose dependencies carry `marks`: optional only when no
+    dependency needs a credential."""
+    if not marks:
         return None
-    schemes = {scheme.scheme_name: scheme for mark in found for scheme in mark.schemes}
-    requirements: list[dict[str, list[str]]] = [{name: []} for name in schemes]
-    if all(mark.optional for mark in found):
+    names = dict.fromkeys(scheme.scheme_name for mark in marks for scheme in mark.schemes)
+    requirements: list[dict[str, list[str]]] = [{name: []} for name in names]
+    if all(mark.optional for mark in marks):
         requirements.insert(0, {})
     return requirements
-
-
-def security_schemes(app: FastAPI) -> dict[str, Any]:
-    """Every scheme a route of `app` names, as the document's `securitySchemes`."""
-    schemes: dict[str, Any] = {}
-    for route in flat_routes(app.routes):
-        if _is_api_route(route) and route.include_in_schema:
-            for dependant in _dependants(route.dependant):
-                mark = getattr(dependant.call, _SECURITY, None)
-                for scheme in mark.schemes if mark else ():
-                    schemes[scheme.scheme_name] = scheme.model.model_dump(
-                        mode="json", by_alias=True, exclude_none=True
-                    )
-    return schemes
 
 
 def flat_routes(routes: Sequence[BaseRoute]) -> Iterator[Any]:
@@ -164,9 +153,7 @@ def _error_response(code: int) -> dict[str, Any]:
 def document_errors(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
     """Add each route's error statuses, its security and the sandbox header to `schema`
     (FastAPI's document of `app`)."""
-    schemes = security_schemes(app)
-    if schemes:
-        schema.setdefault("components", {})["securitySchemes"] = schemes
+    schemes: dict[str, Any] = {}
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     error_schema = Error.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(error_schema.pop("$defs", {}))
@@ -175,7 +162,12 @@ def document_errors(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
         if not _is_api_route(route) or not route.include_in_schema:
             continue
         codes = error_statuses(route) | SANDBOX_ERRORS
-        requirements = security(route)
+        marks = _security_marks(route)
+        requirements = security(marks)
+        for scheme in (scheme for mark in marks for scheme in mark.schemes):
+            schemes[scheme.scheme_name] = scheme.model.model_dump(
+                mode="json", by_alias=True, exclude_none=True
+            )
         for method in route.methods:
             operation = schema["paths"][route.path_format].get(method.lower())
             if operation is None:
@@ -189,6 +181,8 @@ def document_errors(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
                 # FastAPI's default 422 (HTTPValidationError) is not the body this app sends.
                 if current is None or _is_fastapi_default(current):
                     responses[str(code)] = _error_response(code)
+    if schemes:
+        schema["components"]["securitySchemes"] = schemes
     # Left over from FastAPI's default 422 answers, now replaced.
     for name in ("HTTPValidationError", "ValidationError"):
         if name in components and f'"#/components/schemas/{name}"' not in json.dumps(schema):
