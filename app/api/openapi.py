@@ -37,6 +37,25 @@ except ImportError:  # pragma: no cover - older FastAPI
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# The document's tags in the order a reader meets them (Swagger UI and ReDoc follow this list):
+# the routers are included in the order of their traffic instead, since a request is matched
+# against the routes one by one.
+TAGS: list[dict[str, str]] = [
+    {"name": "health", "description": "Liveness and the service's own links"},
+    {"name": "auth", "description": "Logon, token refresh and logout; API keys"},
+    {"name": "customers", "description": "Registration and the caller's own profile"},
+    {"name": "accounts", "description": "Opening accounts, the overview and statements"},
+    {
+        "name": "customer directory",
+        "description": "Customers by CustomerOID, for staff: list, register, delete",
+    },
+    {"name": "portfolio", "description": "A customer's accounts, holdings and history"},
+    {"name": "transfers", "description": "Money between accounts, through the ledger"},
+    {"name": "reference data", "description": "Countries and currencies"},
+    {"name": "sandboxes", "description": "Banks of your own: create, snapshot, restore, fork"},
+    {"name": "admin", "description": "Reference data, FX rates and funding (admins)"},
+]
+
 _MARK = "__openapi_raises__"
 _SECURITY = "__openapi_security__"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}

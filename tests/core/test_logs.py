@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -25,10 +26,12 @@ def library_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 @pytest.mark.sqlite_only  # a first start that migrates needs an empty database
 def test_a_start_and_mcp_requests_log_no_library_lines_at_info(
-    settings: Settings, caplog: pytest.LogCaptureFixture
+    settings: Settings, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     caplog.set_level(logging.INFO)
-    with TestClient(create_app(settings.model_copy(update={"log_level": "INFO"}))) as client:
+    # A new file, not the suite's migrated copy.
+    fresh = {"log_level": "INFO", "database_url": f"sqlite:///{tmp_path / 'fresh.db'}"}
+    with TestClient(create_app(settings.model_copy(update=fresh))) as client:
         # The first start migrates the empty database: one line of the app's, none of Alembic's.
         migrated = [r.getMessage() for r in caplog.records if r.name == "app.core.migrations"]
         assert len(migrated) == 1
