@@ -74,4 +74,4 @@ class PublicRows(Generic[M]):
         ORM's execution."""
         result = session.connection().execute(statement, parameters)
         names = tuple(result.keys())
-        return self.validate(dict(zip(names, row, strict=True)) for row in result)
+        return self._adapter.validate_python([dict(zip(names, row)) for row in result.all()])
