@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
@@ -221,14 +221,18 @@ def write_transaction(session: Session) -> Iterator[Session]:
         raise
 
 
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model: Core statements skip the ORM's per-row bookkeeping."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
 def insert_if_absent(session: Session, model: type[SQLModel], values: dict[str, Any]) -> None:
     """Insert a row unless one with the same key exists (`ON CONFLICT DO NOTHING`, on SQLite
     and PostgreSQL alike), in the caller's unit of work. Two units of work that both find the
     row missing then both go on to read the one row, instead of one failing on the key."""
-    table = model.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    session.execute(insert(table_of(model)).values(**values).on_conflict_do_nothing())
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -74,4 +74,5 @@ class PublicRows(Generic[M]):
         ORM's execution."""
         result = session.connection().execute(statement, parameters)
         names = tuple(result.keys())
-        return self._adapter.validate_python([dict(zip(names, row)) for row in result.all()])
+        rows = result.all()
+        return self._adapter.validate_python([dict(zip(names, row, strict=True)) for row in rows])

@@ -35,13 +35,12 @@ from faker import Faker
 from rich.console import Console
 from rich.progress import Progress
 from schwifty import IBAN
-from sqlalchemy import Table as SATable
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from app.core.config import Settings
-from app.core.db import new_session, write_transaction
+from app.core.db import new_session, table_of, write_transaction
 from app.models.account import Account, AccountType
 from app.models.asset import Asset, AssetType
 from app.models.currency import Currency
@@ -103,11 +102,6 @@ def money(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
-def _table(model: type[SQLModel]) -> SATable:
-    """The Core table of a model: Core inserts skip the ORM's per-row bookkeeping."""
-    return SQLModel.metadata.tables[str(model.__tablename__)]
-
-
 _BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -141,7 +135,7 @@ def _insert_accounts(
         openings.append(row["balance"] if ours else Decimal(0))
         if ours:
             row["balance"] = Decimal(0)
-    table = _table(Account)
+    table = table_of(Account)
     ids = list(
         session.execute(
             insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
@@ -567,10 +561,10 @@ def seed_document_customers(
             customer, accounts, keys = _document_rows(
                 doc, institution_ids, own_bank_id, settings, taken_ibans
             )
-            session.execute(insert(_table(Customer)), [customer])
+            session.execute(insert(table_of(Customer)), [customer])
             if not users.username_exists(session=session, username=doc.username):
                 session.execute(
-                    insert(_table(User)),
+                    insert(table_of(User)),
                     [
                         {
                             "uid": seeded_uid(f"{seed}:{doc.username}"),
@@ -601,10 +595,10 @@ def seed_document_customers(
                 for t in sorted(doc.transactions, key=lambda t: t.when)
             ]
             spending = spending_rows(customer_id, transactions)
-            session.execute(insert(_table(PortfolioTransaction)), transactions)
-            session.execute(insert(_table(Spending)), spending)
+            session.execute(insert(table_of(PortfolioTransaction)), transactions)
+            session.execute(insert(table_of(Spending)), spending)
             session.execute(
-                insert(_table(Asset)),
+                insert(table_of(Asset)),
                 [
                     {
                         "customer_id": customer_id,
@@ -621,7 +615,7 @@ def seed_document_customers(
             )
             if doc.derivatives:
                 session.execute(
-                    insert(_table(DerivativeTransaction)),
+                    insert(table_of(DerivativeTransaction)),
                     [
                         {
                             "customer_id": customer_id,
@@ -1037,8 +1031,8 @@ def _flush(engine: Engine, plans: list[CustomerPlan], report: SeedReport) -> Non
         return
     accounts = [a for p in plans for a in p.accounts]
     with new_session(engine) as session, write_transaction(session):
-        session.execute(insert(_table(Customer)), [p.customer for p in plans])
-        session.execute(insert(_table(User)), [p.login for p in plans])
+        session.execute(insert(table_of(Customer)), [p.customer for p in plans])
+        session.execute(insert(table_of(User)), [p.login for p in plans])
         own_bank_id = institutions.get_own_bank(session=session).id
         assert own_bank_id is not None
         ids = iter(_insert_accounts(session, accounts, own_bank_id, SEED_NOW))
@@ -1055,7 +1049,7 @@ def _flush(engine: Engine, plans: list[CustomerPlan], report: SeedReport) -> Non
             (DerivativeTransaction, [d for p in plans for d in p.derivatives]),
         ):
             if rows:
-                session.execute(insert(_table(model)), rows)
+                session.execute(insert(table_of(model)), rows)
     report.customers_created += len(plans)
     report.accounts_created += len(accounts)
     report.transactions_created += len(transactions)

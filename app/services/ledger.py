@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import insert
+from sqlalchemy import Table, Update, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
+from app.core.db import table_of
 from app.core.money import to_money
 from app.errors import InsufficientFunds
 from app.models.account import Account
@@ -136,6 +138,17 @@ def check_balanced(legs: Sequence[Leg]) -> None:
         raise LedgerInvariantError(f"journal entry does not balance: {unbalanced}")
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A movement of money to record: its kind, description and legs (debits first), at a
+    moment (now when not given)."""
+
+    kind: EntryKind
+    description: str
+    legs: Sequence[Leg]
+    at: datetime | None = None
+
+
 def record_entry(
     *,
     session: Session,
@@ -144,19 +157,159 @@ def record_entry(
     legs: Sequence[Leg],
     now: datetime | None = None,
 ) -> tuple[JournalEntry, list[Posting]]:
-    """Record one movement of money: the journal entry, its postings and the new balances.
+    """Record one movement of money: `record_entries` with one entry."""
+    [recorded] = record_entries(
+        session=session, entries=[Entry(kind=kind, description=description, legs=legs, at=now)]
+    )
+    return recorded
 
-    This is the one function every transfer, deposit and withdrawal goes through. Put debits
-    first: a leg that would take a customer balance below zero raises `InsufficientFunds`, and
-    the caller's unit of work then rolls back whatever this entry had written.
+
+def record_entries(
+    *, session: Session, entries: Sequence[Entry]
+) -> list[tuple[JournalEntry, list[Posting]]]:
+    """Record movements of money, in order: the journal entries, their postings, the new
+    balances and each customer posting's portfolio transaction, in a fixed number of
+    statements however many entries there are.
+
+    This is the one door every transfer, deposit and withdrawal goes through. Every rule is
+    checked before anything is written: each entry balances, and no leg takes a customer
+    balance below zero (`InsufficientFunds`) counting the entries before it. The legs' ledger
+    accounts must be locked for the unit of work (`lock_accounts`, `funding_account`); their
+    `balance` is updated in place. Nothing commits: a failure while writing leaves the caller's
+    unit of work to roll back whatever had been written.
     """
-    check_balanced(legs)
-    entry = JournalEntry(kind=kind, description=description, created_at=now or utcnow())
-    session.add(entry)
-    session.flush()
-    postings = [_apply_posting(session, entry, leg) for leg in legs]
-    _mirror_into_portfolios(session, entry, legs)
-    return entry, postings
+    planned, recorded = _write(session, entries)
+    _mirror_into_portfolios(session, planned)
+    return recorded
+
+
+def _write(
+    session: Session, entries: Sequence[Entry]
+) -> tuple[list[_Planned], list[tuple[JournalEntry, list[Posting]]]]:
+    """Check, then write the entries, their postings and the new balances."""
+    if not entries:
+        return [], []
+    planned, balances = _plan(entries, utcnow())
+    entry_ids = _insert_entries(session, planned)
+    postings = _insert_postings(session, planned, entry_ids)
+    _move_balances(session, balances)
+    recorded = [
+        (
+            JournalEntry(
+                id=entry_id, kind=entry.kind, description=entry.description, created_at=at
+            ),
+            lines,
+        )
+        for (entry, at, _), entry_id, lines in zip(planned, entry_ids, postings, strict=True)
+    ]
+    return planned, recorded
+
+
+_Holder = Account | FundingAccount
+# An entry to write, at its moment, with each leg's ledger account and balance after the leg.
+_Planned = tuple[Entry, datetime, list[tuple[Leg, _Holder, Decimal]]]
+# Each ledger account touched, by (model, id): the account and its balance after all entries.
+_Balances = dict[tuple[type, int], tuple[_Holder, Decimal]]
+
+
+def _plan(entries: Sequence[Entry], moment: datetime) -> tuple[list[_Planned], _Balances]:
+    """Check every rule, walking the legs in order: each entry balances, and no leg takes a
+    customer balance below zero. Raises before anything is written."""
+    planned: list[_Planned] = []
+    balances: _Balances = {}
+    for entry in entries:
+        check_balanced(entry.legs)
+        steps = []
+        for leg in entry.legs:
+            holder = leg.holder
+            assert holder.id is not None
+            key = (type(holder), holder.id)
+            before = balances[key][1] if key in balances else holder.balance
+            after = before + leg.amount
+            if leg.account is not None and after < 0:
+                raise InsufficientFunds(
+                    f"Insufficient funds in account {leg.account.iban}: balance "
+                    f"{to_money(before)} {holder.currency}, needed {to_money(-leg.amount)} "
+                    f"{holder.currency}"
+                )
+            balances[key] = (holder, after)
+            steps.append((leg, holder, after))
+        planned.append((entry, entry.at or moment, steps))
+    return planned, balances
+
+
+_ENTRIES = table_of(JournalEntry)
+_POSTINGS = table_of(Posting)
+
+
+def _balance_update(table: Table) -> Update:
+    return (
+        update(table)
+        .where(table.c.id == bindparam("holder_id"))
+        .values(balance=bindparam("new_balance"))
+    )
+
+
+_BALANCE: dict[type, Update] = {
+    Account: _balance_update(table_of(Account)),
+    FundingAccount: _balance_update(table_of(FundingAccount)),
+}
+
+
+def _insert_entries(session: Session, planned: list[_Planned]) -> list[int]:
+    rows = [
+        {"kind": entry.kind.value, "description": entry.description, "created_at": at}
+        for entry, at, _ in planned
+    ]
+    statement = insert(_ENTRIES).returning(_ENTRIES.c.id, sort_by_parameter_order=True)
+    return list(session.execute(statement, rows).scalars())
+
+
+def _insert_postings(
+    session: Session, planned: list[_Planned], entry_ids: list[int]
+) -> list[list[Posting]]:
+    postings = [
+        [
+            Posting(
+                journal_entry_id=entry_id,
+                account_id=leg.account.id if leg.account is not None else None,
+                funding_account_id=leg.funding.id if leg.funding is not None else None,
+                amount=leg.amount,
+                currency=holder.currency,
+                balance_after=after,
+                counterparty_iban=leg.counterparty_iban,
+                counterparty_name=leg.counterparty_name,
+                created_at=at,
+            )
+            for leg, holder, after in steps
+        ]
+        for (_, at, steps), entry_id in zip(planned, entry_ids, strict=True)
+    ]
+    lines = [posting for entry_postings in postings for posting in entry_postings]
+    statement = insert(_POSTINGS).returning(_POSTINGS.c.id, sort_by_parameter_order=True)
+    ids = session.execute(statement, [_columns(posting) for posting in lines]).scalars()
+    for posting, posting_id in zip(lines, ids, strict=True):
+        posting.id = posting_id
+    return postings
+
+
+_POSTING_COLUMNS = [column.name for column in _POSTINGS.columns if column.name != "id"]
+
+
+def _columns(posting: Posting) -> dict[str, object]:
+    return {name: getattr(posting, name) for name in _POSTING_COLUMNS}
+
+
+def _move_balances(session: Session, balances: _Balances) -> None:
+    """Write each ledger account's new balance, and give the loaded account that balance as
+    its committed state (the session has nothing left to flush for it)."""
+    by_table: dict[type, list[dict[str, object]]] = defaultdict(list)
+    for (table_model, holder_id), (_, balance) in balances.items():
+        by_table[table_model].append({"holder_id": holder_id, "new_balance": balance})
+    for table_model, rows in by_table.items():
+        session.execute(_BALANCE[table_model], rows)
+    for holder, balance in balances.values():
+        set_committed_value(holder, "balance", balance)
 
 
 def funding_entry(
@@ -219,14 +372,14 @@ _PORTFOLIO_TYPE = {
 }
 
 
-def _mirror_into_portfolios(session: Session, entry: JournalEntry, legs: Sequence[Leg]) -> None:
+def _mirror_into_portfolios(session: Session, planned: list[_Planned]) -> None:
     """Each posting on a customer account also appears in that customer's portfolio
     transactions (signed like the posting: positive is money in), in the same unit of work."""
     rows = [
         {
             "customer_id": leg.account.customer_id,
             "account_id": leg.account.id,
-            "occurred_at": entry.created_at,
+            "occurred_at": at,
             "transaction_type": _PORTFOLIO_TYPE[entry.kind],
             "amount": leg.amount,
             "currency": leg.account.currency,
@@ -234,41 +387,12 @@ def _mirror_into_portfolios(session: Session, entry: JournalEntry, legs: Sequenc
             "counterparty": leg.counterparty_name,
             "description": entry.description,
         }
-        for leg in legs
+        for entry, at, steps in planned
+        for leg, _, _ in steps
         if leg.account is not None
     ]
     if rows:
         session.execute(insert(PortfolioTransaction), rows)
-
-
-def _apply_posting(session: Session, entry: JournalEntry, leg: Leg) -> Posting:
-    holder = leg.holder
-    balance_after = holder.balance + leg.amount
-    if leg.account is not None and balance_after < 0:
-        raise InsufficientFunds(
-            f"Insufficient funds in account {leg.account.iban}: balance "
-            f"{to_money(holder.balance)} {holder.currency}, needed {to_money(-leg.amount)} "
-            f"{holder.currency}"
-        )
-    holder.balance = balance_after
-    session.add(holder)
-    assert entry.id is not None
-    posting = Posting(
-        journal_entry_id=entry.id,
-        account_id=leg.account.id if leg.account is not None else None,
-        funding_account_id=leg.funding.id if leg.funding is not None else None,
-        amount=leg.amount,
-        currency=holder.currency,
-        balance_after=balance_after,
-        counterparty_iban=leg.counterparty_iban,
-        counterparty_name=leg.counterparty_name,
-        created_at=entry.created_at,
-    )
-    session.add(posting)
-    # Written now, posting by posting: a failure before the next one leaves a real partial
-    # entry in the transaction, which only the rollback of the whole unit of work removes.
-    session.flush()
-    return posting
 
 
 def bulk_open_balances(
@@ -281,8 +405,9 @@ def bulk_open_balances(
     """Deposit an opening balance into many accounts at this bank at once (for seeding).
 
     Per `(account_id, amount)` one deposit entry from the funding account with its two postings,
-    the same as `record_entry` writes, but inserted in bulk with a fixed number of statements.
-    Runs in the caller's unit of work. Returns the number of entries written.
+    written by the same writer as `record_entries`, but not mirrored into the customers'
+    portfolios (seeding writes their history itself). Runs in the caller's unit of work.
+    Returns the number of entries written.
     """
     wanted = [(account_id, Decimal(amount)) for account_id, amount in items if amount != 0]
     for account_id, amount in wanted:
@@ -314,44 +439,16 @@ def bulk_open_balances(
         currency: funding_account(session=session, currency=currency, now=moment)
         for currency in sorted({accounts[account_id][0].currency for account_id, _ in wanted})
     }
-    entry_ids = session.scalars(
-        insert(JournalEntry).returning(col(JournalEntry.id), sort_by_parameter_order=True),
-        [
-            {"kind": EntryKind.deposit.value, "description": description, "created_at": moment}
-            for _ in wanted
-        ],
-    ).all()
-    postings: list[dict[str, object]] = []
-    for entry_id, (account_id, amount) in zip(entry_ids, wanted, strict=True):
+    entries = []
+    for account_id, amount in wanted:
         account, holder_name = accounts[account_id]
         fund = funding[account.currency]
-        fund.balance -= amount
-        new_balance = account.balance + amount
-        common = {"journal_entry_id": entry_id, "currency": account.currency, "created_at": moment}
-        postings.append(
-            common
-            | {
-                "funding_account_id": fund.id,
-                "amount": -amount,
-                "balance_after": fund.balance,
-                "counterparty_iban": account.iban,
-                "counterparty_name": holder_name,
-            }
-        )
-        postings.append(
-            common
-            | {
-                "account_id": account_id,
-                "amount": amount,
-                "balance_after": new_balance,
-                "counterparty_name": fund.name,
-            }
-        )
-        account.balance = new_balance
-        session.add(account)
-    session.execute(insert(Posting), postings)
-    for fund in funding.values():
-        session.add(fund)
-    session.flush()
-    # Seeded balances are not mirrored into portfolios; a bulk mirror would go here.
-    return len(entry_ids)
+        legs = [
+            Leg(
+                -amount, funding=fund, counterparty_iban=account.iban, counterparty_name=holder_name
+            ),
+            Leg(amount, account=account, counterparty_name=fund.name),
+        ]
+        entries.append(Entry(EntryKind.deposit, description, legs, at=moment))
+    _, recorded = _write(session, entries)
+    return len(recorded)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, text, update
+from sqlalchemy import func, insert, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlmodel import Session, col, select
@@ -25,6 +25,7 @@ from app.errors import InsufficientFunds
 from app.models.account import Account
 from app.models.funding_account import FundingAccount
 from app.models.journal_entry import EntryKind, JournalEntry
+from app.models.portfolio_transaction import PortfolioTransaction
 from app.models.posting import Posting
 from app.services import institutions, ledger
 from tests.utils.auth import AuthedUser
@@ -123,7 +124,7 @@ def test_insufficient_funds_rolls_back_the_whole_entry(
     engine: Engine, session: Session, customer: AuthedUser, other_customer: AuthedUser
 ) -> None:
     def legs(s: Session) -> list[ledger.Leg]:
-        return [  # the credit first: it is written, then the debit fails
+        return [  # the credit first: the debit still fails, and nothing is written
             ledger.Leg(Decimal("1.00"), account=account(s, other_customer.iban)),
             ledger.Leg(Decimal("-1.00"), account=account(s, customer.iban)),
         ]
@@ -133,6 +134,86 @@ def test_insufficient_funds_rolls_back_the_whole_entry(
     with new_session(engine) as fresh:
         assert count(fresh, Posting) == count(fresh, JournalEntry) == 0
         assert account(fresh, other_customer.iban).balance == 0
+
+
+def test_record_entries_writes_a_batch_in_order(
+    engine: Engine, session: Session, customer: AuthedUser, other_customer: AuthedUser
+) -> None:
+    with write_transaction(session):
+        fund = ledger.funding_account(session=session, currency="EUR")
+        mine, theirs = account(session, customer.iban), account(session, other_customer.iban)
+        recorded = ledger.record_entries(
+            session=session,
+            entries=[
+                ledger.Entry(
+                    EntryKind.deposit,
+                    "in",
+                    [
+                        ledger.Leg(Decimal("-10.00"), funding=fund),
+                        ledger.Leg(Decimal("10.00"), account=mine),
+                    ],
+                ),
+                # Spends what the entry before it brought in: balances count the batch so far.
+                ledger.Entry(
+                    EntryKind.transfer,
+                    "on",
+                    [
+                        ledger.Leg(Decimal("-7.50"), account=mine),
+                        ledger.Leg(Decimal("7.50"), account=theirs),
+                    ],
+                ),
+            ],
+        )
+    assert [entry.description for entry, _ in recorded] == ["in", "on"]
+    assert recorded[0][0].id < recorded[1][0].id
+    assert [[p.balance_after for p in postings] for _, postings in recorded] == [
+        [Decimal("-10.00"), Decimal("10.00")],
+        [Decimal("2.50"), Decimal("7.50")],
+    ]
+    assert (mine.balance, theirs.balance, fund.balance) == (
+        Decimal("2.50"),
+        Decimal("7.50"),
+        Decimal("-10.00"),
+    )
+    totals = assert_ledger_consistent(engine)
+    assert totals.entries_by_kind == {"deposit": 1, "transfer": 1}
+    with new_session(engine) as fresh:
+        # Every posting on a customer account is also a portfolio transaction.
+        mirrored = fresh.exec(select(PortfolioTransaction.amount)).all()
+    assert sorted(mirrored) == [Decimal("-7.50"), Decimal("7.50"), Decimal("10.00")]
+
+
+def test_a_batch_that_overdraws_writes_nothing(
+    engine: Engine, session: Session, customer: AuthedUser, other_customer: AuthedUser
+) -> None:
+    def overdraw() -> None:
+        with write_transaction(session):
+            fund = ledger.funding_account(session=session, currency="EUR")
+            mine, theirs = account(session, customer.iban), account(session, other_customer.iban)
+            in_, out = Decimal("3.00"), Decimal("4.00")
+            ledger.record_entries(
+                session=session,
+                entries=[
+                    ledger.Entry(
+                        EntryKind.deposit,
+                        "in",
+                        [ledger.Leg(-in_, funding=fund), ledger.Leg(in_, account=mine)],
+                    ),
+                    ledger.Entry(
+                        EntryKind.transfer,
+                        "too much",
+                        [ledger.Leg(-out, account=mine), ledger.Leg(out, account=theirs)],
+                    ),
+                ],
+            )
+
+    with pytest.raises(InsufficientFunds, match=r"balance 3\.00 EUR, needed 4\.00 EUR"):
+        overdraw()
+    assert ledger.record_entries(session=session, entries=[]) == []
+    assert assert_ledger_consistent(engine).entries == 0
+    with new_session(engine) as fresh:
+        assert account(fresh, customer.iban).balance == 0
+        assert count(fresh, PortfolioTransaction) == 0
 
 
 def test_funding_account_is_created_once_per_currency(session: Session) -> None:
@@ -291,26 +372,25 @@ def test_bulk_open_balances_refuses_bad_items(
     assert assert_ledger_consistent(engine).entries == 0
 
 
-# --- a failure between the debit and the credit -------------------------------------------------
+# --- a failure after the postings are written, before the balances move ----------------------
 
 
-def fail_on_second_posting(
+def fail_after_postings(
     monkeypatch: pytest.MonkeyPatch, error: Callable[[], Exception]
 ) -> dict[str, int]:
-    """Make the ledger write the first posting (the debit) and fail before the credit."""
-    real = ledger._apply_posting
+    """Make the ledger write the journal entry and its postings, then fail before the
+    balances move."""
     calls = {"n": 0}
 
-    def flaky(session: Session, entry: JournalEntry, leg: ledger.Leg) -> Posting:
+    def flaky(session: Session, balances: object) -> None:
         calls["n"] += 1
-        if calls["n"] == 2:
-            # The debit is already in the database, inside the open transaction.
-            written = session.exec(select(Posting).where(col(Posting.journal_entry_id) == entry.id))
-            assert len(written.all()) == 1
-            raise error()
-        return real(session, entry, leg)
+        # The entry and both postings are already in the database, inside the open transaction.
+        latest = session.exec(select(func.max(col(JournalEntry.id)))).one()
+        written = session.exec(select(Posting).where(col(Posting.journal_entry_id) == latest))
+        assert len(written.all()) == 2
+        raise error()
 
-    monkeypatch.setattr(ledger, "_apply_posting", flaky)
+    monkeypatch.setattr(ledger, "_move_balances", flaky)
     return calls
 
 
@@ -323,7 +403,7 @@ def assert_untouched(engine: Engine, balances: dict[str, Decimal], entries: int)
     assert assert_ledger_consistent(engine).entries == entries
 
 
-def test_crash_between_debit_and_credit_leaves_no_partial_posting(
+def test_crash_after_the_postings_leaves_no_partial_entry(
     app: FastAPI,
     engine: Engine,
     customer: AuthedUser,
@@ -333,7 +413,7 @@ def test_crash_between_debit_and_credit_leaves_no_partial_posting(
 ) -> None:
     with TestClient(app, raise_server_exceptions=False) as client:
         deposit(client, admin_headers, customer.iban, "50.00")
-        calls = fail_on_second_posting(monkeypatch, lambda: RuntimeError("injected crash"))
+        calls = fail_after_postings(monkeypatch, lambda: RuntimeError("injected crash"))
 
         response = client.post(
             "/transfers",
@@ -341,7 +421,7 @@ def test_crash_between_debit_and_credit_leaves_no_partial_posting(
             headers=customer.headers | {"Idempotency-Key": "crash-1"},
         )
 
-        assert calls["n"] == 2
+        assert calls["n"] == 1
         assert response.status_code == 500
         assert response.json() == {"detail": "Internal server error"}
         assert_untouched(
@@ -359,7 +439,7 @@ def test_crash_between_debit_and_credit_leaves_no_partial_posting(
         assert balance_of(client, customer.headers, customer.iban) == "30.00"
 
 
-def test_database_error_between_debit_and_credit_is_503_and_rolled_back(
+def test_database_error_after_the_postings_is_503_and_rolled_back(
     client: TestClient,
     engine: Engine,
     customer: AuthedUser,
@@ -367,7 +447,7 @@ def test_database_error_between_debit_and_credit_is_503_and_rolled_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     deposit(client, admin_headers, customer.iban, "50.00")
-    fail_on_second_posting(
+    fail_after_postings(
         monkeypatch, lambda: OperationalError("UPDATE", {}, Exception("disk I/O error"))
     )
 
@@ -391,14 +471,14 @@ CRASHING_WORKER = textwrap.dedent(
     from app.models.posting import Posting
     from app.services import ledger
 
-    real = ledger._apply_posting
-    def die_after_debit(session, entry, leg):
-        real(session, entry, leg)
-        written = session.exec(select(Posting).where(Posting.journal_entry_id == entry.id)).all()
-        print(f"postings written before the crash: {len(written)}", flush=True)
-        os._exit(17)  # the process dies between the debit and the credit
+    real = ledger._insert_postings
+    def die_after_postings(session, planned, entry_ids):
+        real(session, planned, entry_ids)
+        written = session.exec(select(Posting).where(Posting.journal_entry_id == entry_ids[0]))
+        print(f"postings written before the crash: {len(written.all())}", flush=True)
+        os._exit(17)  # the process dies before the balances move
 
-    ledger._apply_posting = die_after_debit
+    ledger._insert_postings = die_after_postings
     settings = Settings(_env_file=None, database_url=sys.argv[1], secret_key="x" * 40)
     engine = create_db_engine(settings)
     with new_session(engine) as session, write_transaction(session):
@@ -417,7 +497,7 @@ CRASHING_WORKER = textwrap.dedent(
 )
 
 
-def test_process_killed_between_debit_and_credit_leaves_no_trace(
+def test_process_killed_before_the_balances_move_leaves_no_trace(
     client: TestClient,
     engine: Engine,
     settings: Settings,
@@ -446,7 +526,7 @@ def test_process_killed_between_debit_and_credit_leaves_no_trace(
     )
 
     assert worker.returncode == 17, worker.stderr
-    assert worker.stdout.strip() == "postings written before the crash: 1"
+    assert worker.stdout.strip() == "postings written before the crash: 2"
     assert_untouched(
         engine, {customer.iban: Decimal("50.00"), other_customer.iban: Decimal("0.00")}, 1
     )
