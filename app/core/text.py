@@ -10,6 +10,11 @@ from pydantic import AfterValidator, Field
 NAME_MIN_LENGTH = 2
 NAME_MAX_LENGTH = 100
 
+# Free text (an address, a description) is stored as given, but for NUL (U+0000), which
+# PostgreSQL cannot store in text: refused by this pattern on every database alike, and the
+# schema says so.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
 
 def is_visible(character: str) -> bool:
     """A letter, mark, digit, punctuation or symbol: not a space, separator, control or format

@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 from app.core.clock import UTCDateTime, utcnow
 from app.core.identifiers import UUID_SCHEMA
 from app.core.passwords import PASSWORD_RULE, Password
-from app.core.text import Name
+from app.core.text import NO_NUL_PATTERN, Name
 from app.models.account import AccountPublic
 
 
@@ -42,7 +42,9 @@ class CustomerRegister(CustomerBase):
         schema_extra={"examples": ["1990-05-17"]},
     )
     address: str = Field(
-        min_length=5, max_length=200, schema_extra={"examples": ["Damrak 1, 1012 LG Amsterdam"]}
+        min_length=5,
+        max_length=200,
+        schema_extra={"pattern": NO_NUL_PATTERN, "examples": ["Damrak 1, 1012 LG Amsterdam"]},
     )
     country: str = Field(
         min_length=2,
@@ -55,7 +57,7 @@ class CustomerRegister(CustomerBase):
         min_length=5,
         max_length=50,
         description="ID document number",
-        schema_extra={"examples": ["NL1234567"]},
+        schema_extra={"pattern": NO_NUL_PATTERN, "examples": ["NL1234567"]},
     )
     username: str = Field(
         description="3-20 of A-Z a-z 0-9 . _ - (unique, ignoring case)",

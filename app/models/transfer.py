@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 from app.core.clock import UTCDateTime, utcnow
 from app.core.identifiers import CURRENCY_SCHEMA, IBAN_SCHEMA
 from app.core.money import MoneyOut, PositiveAmount, money_column
+from app.core.text import NO_NUL_PATTERN
 from app.models.journal_entry import DESCRIPTION_MAX
 
 IBAN_INPUT_MAX = 64  # 34 characters plus the spaces of the printed form, with room to spare
@@ -63,7 +64,9 @@ class TransferCreate(TransferBase):
         schema_extra={"examples": ["EUR"], "json_schema_extra": CURRENCY_SCHEMA},
     )
     description: str = Field(
-        default="", max_length=DESCRIPTION_MAX, schema_extra={"examples": ["Rent March"]}
+        default="",
+        max_length=DESCRIPTION_MAX,
+        schema_extra={"pattern": NO_NUL_PATTERN, "examples": ["Rent March"]},
     )
 
     @field_validator("currency")

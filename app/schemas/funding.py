@@ -7,12 +7,15 @@ from datetime import datetime
 from pydantic import BaseModel, Field, field_validator
 
 from app.core.money import MoneyOut, PositiveAmount
+from app.core.text import NO_NUL_PATTERN
 from app.models.journal_entry import DESCRIPTION_MAX, EntryKind
 
 
 class FundingRequest(BaseModel):
     amount: PositiveAmount
-    description: str = Field(default="", max_length=DESCRIPTION_MAX, examples=["Sandbox top-up"])
+    description: str = Field(
+        default="", max_length=DESCRIPTION_MAX, pattern=NO_NUL_PATTERN, examples=["Sandbox top-up"]
+    )
 
     @field_validator("description")
     @classmethod
