@@ -74,5 +74,4 @@ class PublicRows(Generic[M]):
         ORM's execution."""
         result = session.connection().execute(statement, parameters)
         names = tuple(result.keys())
-        rows = result.all()
-        return self._adapter.validate_python([dict(zip(names, row, strict=True)) for row in rows])
+        return self.validate([dict(zip(names, row, strict=True)) for row in result.all()])
