@@ -135,6 +135,17 @@ class ValidationFailed(AppError):
     message = "Validation failed"
 
 
+class ClockCannotGoBack(Conflict):
+    message = (
+        "The sandbox's clock only moves forward: to go back in time, restore a snapshot "
+        "taken earlier (POST /sandboxes/{sandbox_id}/restore)"
+    )
+
+
+class ClockOutOfRange(Conflict):
+    message = "The sandbox's clock cannot move that far from where it is"
+
+
 class UnsupportedCurrency(ValidationFailed):
     message = "Currency is not supported"
 

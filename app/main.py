@@ -28,6 +28,7 @@ from app.api.routes import (
     admin,
     api_keys,
     auth,
+    clock,
     customer_directory,
     customers,
     docs,
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(customer_directory.router)
     app.include_router(reference.router)
     app.include_router(sandboxes_routes.router)
+    app.include_router(clock.router)
     app.include_router(admin.router, dependencies=[Depends(require_roles(Role.admin))])
     app.include_router(funding.router, dependencies=[Depends(require_roles(Role.admin))])
     app.state.mcp_server = app.state.mcp_http = None

@@ -53,6 +53,7 @@ TAGS: list[dict[str, str]] = [
     {"name": "transfers", "description": "Money between accounts, through the ledger"},
     {"name": "reference data", "description": "Countries and currencies"},
     {"name": "sandboxes", "description": "Banks of your own: create, snapshot, restore, fork"},
+    {"name": "clock", "description": "The sandbox's time: read it; admins advance and freeze it"},
     {"name": "admin", "description": "Reference data, FX rates and funding (admins)"},
 ]
 

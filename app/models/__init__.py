@@ -22,6 +22,7 @@ from app.models.account import Account  # noqa: E402
 from app.models.api_key import ApiKey  # noqa: E402
 from app.models.asset import Asset  # noqa: E402
 from app.models.auth_session import AuthSession  # noqa: E402
+from app.models.clock import SandboxClock  # noqa: E402
 from app.models.country import AllowedCountry  # noqa: E402
 from app.models.currency import Currency  # noqa: E402
 from app.models.customer import Customer  # noqa: E402
@@ -58,6 +59,7 @@ __all__ = [
     "Posting",
     "RefreshToken",
     "Sandbox",
+    "SandboxClock",
     "SandboxSnapshot",
     "Spending",
     "Throttle",

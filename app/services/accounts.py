@@ -23,7 +23,7 @@ from app.models.account import ACCOUNT_ROWS, Account, AccountDetail, AccountsOve
 from app.models.customer import Customer
 from app.models.institution import Institution
 from app.models.user import Role, User
-from app.services import institutions, reference
+from app.services import clock, institutions, reference
 
 
 def generate_iban(*, session: Session, settings: Settings) -> str:
@@ -70,6 +70,7 @@ def add_account(
         account_type=account_type,
         currency=code,
         iban=generate_iban(session=session, settings=settings),
+        created_at=clock.now(session),
     )
     session.add(account)
     session.flush()

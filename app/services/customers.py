@@ -28,7 +28,7 @@ from app.errors import (
 from app.models.account import Account, AccountType
 from app.models.customer import Customer, CustomerExists, CustomerRegister
 from app.models.user import Role, User
-from app.services import accounts, ledger, reference, throttle, users
+from app.services import accounts, clock, ledger, reference, throttle, users
 
 MINIMUM_AGE = 18
 EARLIEST_BIRTH_YEAR = 1900
@@ -48,8 +48,8 @@ def _age_on(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def check_date_of_birth(born: date, today: date | None = None) -> None:
-    today = today or utcnow().date()
+def check_date_of_birth(born: date, today: date) -> None:
+    """18 or older on `today` (the sandbox's date), born no earlier than the earliest year."""
     if born > today:
         raise ValidationFailed("Date of birth cannot be in the future")
     if born.year < EARLIEST_BIRTH_YEAR:
@@ -64,15 +64,17 @@ async def register(
     """Customer, login and first account in one unit of work. The registration is counted
     against the client address first (429 over its hourly limit), and the password is hashed
     on the bounded hashing threads (503 when none is free in time)."""
-    check_date_of_birth(data.dob)
     # Well-formed (two letters) by the model; any code off the allowed list, known to ISO or
     # not ("XX"), is refused with 403 below, as the retail API's clients expect.
     country = data.country.upper()
-    await run_in_threadpool(
-        lambda: throttle.begin_registration(
+
+    def check_and_count() -> None:
+        check_date_of_birth(data.dob, clock.now(session).date())
+        throttle.begin_registration(
             session=session, settings=settings, address=address, now=utcnow()
         )
-    )
+
+    await run_in_threadpool(check_and_count)
     generated = None if data.password else generate_password()
     password = data.password or generated
     assert password is not None
@@ -93,6 +95,7 @@ def _add_registration(
         if not reference.is_country_allowed(session=session, iso_code=country):
             raise CountryNotAllowed()
         customer = Customer(
+            created_at=clock.now(session),
             name=data.name,
             date_of_birth=data.dob,
             address=data.address,
@@ -187,7 +190,7 @@ def create(*, session: Session, name: str, customer_oid: str | None = None) -> C
     with write_transaction(session):
         if session.get(Customer, customer_id) is not None:
             raise errors.CustomerExists(f"Customer with CustomerOID '{customer_id}' already exists")
-        customer = Customer(id=customer_id, name=name)
+        customer = Customer(id=customer_id, name=name, created_at=clock.now(session))
         session.add(customer)
     return customer
 

@@ -17,13 +17,12 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.core.clock import utcnow
 from app.core.db import write_transaction
 from app.core.money import to_money
 from app.errors import FxRateMissing, FxRateNotFound, UnsupportedCurrency, ValidationFailed
 from app.models.currency import Currency
 from app.models.fx_rate import FxRate
-from app.services import reference
+from app.services import clock, reference
 
 DERIVED_RATE_PLACES = 10
 _DERIVED_QUANTUM = Decimal(1).scaleb(-DERIVED_RATE_PLACES)
@@ -58,11 +57,12 @@ def set_rate(*, session: Session, base: str, quote: str, rate: Decimal) -> tuple
                 raise UnsupportedCurrency(f"Currency {code} is not supported")
         row = session.get(FxRate, key)
         created = row is None
+        moment = clock.now(session)
         if row is None:
-            row = FxRate(base_currency=key[0], quote_currency=key[1], rate=rate)
+            row = FxRate(base_currency=key[0], quote_currency=key[1], rate=rate, updated_at=moment)
         else:
             row.rate = rate
-            row.updated_at = utcnow()
+            row.updated_at = moment
         session.add(row)
     return row, created
 
@@ -90,7 +90,7 @@ def ensure_defaults(
                         base_currency=base,
                         quote_currency=quote,
                         rate=rate,
-                        updated_at=now or utcnow(),
+                        updated_at=now or clock.now(session),
                     )
                 )
                 added += 1

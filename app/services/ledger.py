@@ -23,7 +23,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from app.core.clock import utcnow
 from app.core.db import table_of
 from app.core.money import to_money
 from app.errors import InsufficientFunds
@@ -33,7 +32,7 @@ from app.models.funding_account import FundingAccount
 from app.models.journal_entry import EntryKind, JournalEntry
 from app.models.portfolio_transaction import PortfolioTransaction, TransactionType
 from app.models.posting import Posting
-from app.services import institutions
+from app.services import clock, institutions
 
 ZERO = Decimal("0.00")
 
@@ -116,7 +115,7 @@ def funding_account(
                 FundingAccount(
                     currency=currency,
                     name=f"{bank.name} sandbox funding",
-                    created_at=now or utcnow(),
+                    created_at=now or clock.now(session),
                 )
             )
     except IntegrityError:
@@ -189,7 +188,7 @@ def _write(
     """Check, then write the entries, their postings and the new balances."""
     if not entries:
         return [], []
-    planned, balances = _plan(entries, utcnow())
+    planned, balances = _plan(entries, clock.now(session))
     entry_ids = _insert_entries(session, planned)
     postings = _insert_postings(session, planned, entry_ids)
     _move_balances(session, balances)
@@ -417,7 +416,7 @@ def bulk_open_balances(
         return 0
     if len({account_id for account_id, _ in wanted}) != len(wanted):
         raise LedgerInvariantError("an account appears twice in one bulk opening")
-    moment = now or utcnow()
+    moment = now or clock.now(session)
     bank = institutions.get_own_bank(session=session)
     rows = session.exec(
         select(Account, Customer.name)

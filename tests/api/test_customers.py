@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from app.models.account import Account
 from app.models.customer import Customer
 from app.models.user import Role, User
-from app.services import customers as customer_service
+from app.services import clock as clock_service
 from tests.utils.auth import (
     DEFAULT_PASSWORD,
     AuthedUser,
@@ -29,8 +29,9 @@ FIXED_NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def fixed_today(monkeypatch: pytest.MonkeyPatch) -> date:
-    """Registration's idea of 'today' is 2026-03-15 (UTC)."""
-    monkeypatch.setattr(customer_service, "utcnow", lambda: FIXED_NOW)
+    """Registration's idea of 'today' (the sandbox's clock, on the wall clock until moved) is
+    2026-03-15 (UTC)."""
+    monkeypatch.setattr(clock_service, "utcnow", lambda: FIXED_NOW)
     return FIXED_NOW.date()
 
 

@@ -1,0 +1,135 @@
+"""The sandbox's clock: the time every record of this bank is written at.
+
+Services take their time from `now(session)`, read in their own unit of work, so every worker
+and host sees the clock as the last committed advance left it. Credentials (tokens, sessions,
+API keys, idempotency keys, throttles) keep the wall clock (`app.core.clock.utcnow`): advancing
+a sandbox never expires a token.
+
+The clock only moves forward. `advance` moves it, in `real` or `frozen` mode, and runs what falls
+due on the way; `freeze` stops it where it is; `unfreeze` lets it flow again from that moment (the
+time spent frozen is taken off the offset, so it does not jump).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col, select
+
+from app.core.clock import utcnow
+from app.core.db import insert_if_absent, table_of, write_transaction
+from app.errors import ClockCannotGoBack, ClockOutOfRange, ValidationFailed
+from app.models.clock import (
+    CLOCK_ROW_ID,
+    MAX_ADVANCE_DAYS,
+    ClockAdvance,
+    ClockAdvanced,
+    ClockMode,
+    ClockPublic,
+    SandboxClock,
+)
+
+MICROSECOND = timedelta(microseconds=1)
+MAX_STEP = timedelta(days=MAX_ADVANCE_DAYS)
+# Far from the end of the calendar, so that no sum of the clock and a period overflows.
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+_BEYOND = f"The sandbox's clock cannot pass {LATEST.date().isoformat()}"
+
+_CLOCK = table_of(SandboxClock)
+_READ = core_select(_CLOCK.c.offset_us, _CLOCK.c.frozen_at).where(_CLOCK.c.id == CLOCK_ROW_ID)
+
+
+def _time_of(offset_us: int, frozen_at: datetime | None, wall: datetime) -> datetime:
+    return frozen_at if frozen_at is not None else wall + offset_us * MICROSECOND
+
+
+def now(session: Session) -> datetime:
+    """The sandbox's current time (UTC): the wall clock until the clock is first moved."""
+    row = session.execute(_READ).first()
+    wall = utcnow()
+    return wall if row is None else _time_of(row.offset_us, row.frozen_at, wall)
+
+
+def read(*, session: Session) -> ClockPublic:
+    row = session.execute(_READ).first()
+    if row is None:
+        return _public(0, None, utcnow())
+    return _public(row.offset_us, row.frozen_at, utcnow())
+
+
+def _locked(session: Session) -> SandboxClock:
+    """The clock's row, locked for this unit of work (made on first use)."""
+    insert_if_absent(session, SandboxClock, {"id": CLOCK_ROW_ID, "offset_us": 0})
+    return session.exec(
+        select(SandboxClock)
+        .where(col(SandboxClock.id) == CLOCK_ROW_ID)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _public(offset_us: int, frozen_at: datetime | None, wall: datetime) -> ClockPublic:
+    return ClockPublic(
+        now=_time_of(offset_us, frozen_at, wall),
+        mode=ClockMode.frozen if frozen_at is not None else ClockMode.real,
+    )
+
+
+def advance(*, session: Session, data: ClockAdvance) -> ClockAdvanced:
+    """Move the clock forward by `days`/`hours` or to `to`, in one unit of work with what falls
+    due on the way (two advances at once run one after the other, each from where the other
+    left the clock)."""
+    with write_transaction(session):
+        clock = _locked(session)
+        start = _time_of(clock.offset_us, clock.frozen_at, utcnow())
+        if data.to is not None:
+            to = data.to if data.to.tzinfo is not None else data.to.replace(tzinfo=UTC)
+            if to > LATEST:
+                raise ValidationFailed(_BEYOND)
+            step = to - start  # aware datetimes subtract without leaving the calendar
+            if step < timedelta(0):
+                raise ClockCannotGoBack(
+                    f"The sandbox's clock is at {start.isoformat()}; it only moves forward: to go "
+                    "back in time, restore a snapshot taken earlier"
+                )
+        else:
+            step = timedelta(days=data.days or 0, hours=data.hours or 0)
+            if step > MAX_STEP:
+                raise ValidationFailed(
+                    f"One advance moves the clock at most {MAX_ADVANCE_DAYS} days"
+                )
+            if step > LATEST - start:
+                raise ClockOutOfRange(f"{_BEYOND}: it is at {start.isoformat()}")
+        end = start + step
+        if clock.frozen_at is not None:
+            clock.frozen_at = end
+        else:
+            clock.offset_us += step // MICROSECOND
+        session.add(clock)
+    return ClockAdvanced.model_validate({"from": start, "to": end, "executed": {}})
+
+
+def freeze(*, session: Session) -> ClockPublic:
+    """Stop the clock at its current time (no change when it is frozen already)."""
+    with write_transaction(session):
+        clock = _locked(session)
+        wall = utcnow()
+        if clock.frozen_at is None:
+            clock.frozen_at = _time_of(clock.offset_us, None, wall)
+            session.add(clock)
+        public = _public(clock.offset_us, clock.frozen_at, wall)
+    return public
+
+
+def unfreeze(*, session: Session) -> ClockPublic:
+    """Let the clock flow with the wall clock again, from where it stood."""
+    with write_transaction(session):
+        clock = _locked(session)
+        wall = utcnow()
+        if clock.frozen_at is not None:
+            clock.offset_us = (clock.frozen_at - wall) // MICROSECOND
+            clock.frozen_at = None
+            session.add(clock)
+        public = _public(clock.offset_us, clock.frozen_at, wall)
+    return public
