@@ -126,6 +126,10 @@ class UsernameTaken(Conflict):
     message = "Username already exists"
 
 
+class TransferNotCancellable(Conflict):
+    message = "Only a scheduled transfer can be cancelled"
+
+
 class AccountTypeExists(Conflict):
     message = "Customer already has an account of this type"
 

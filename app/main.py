@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -80,6 +81,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         startup.prepare_database(engine=app.state.engine, settings=settings)
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(_sweep_expired_sandboxes, hub)
+            tasks.start_soon(_catch_up_clocks, hub, app.state.engine)
             mcp_http: McpHttpEndpoint | None = app.state.mcp_http
             if mcp_http is None:
                 yield
@@ -101,6 +103,18 @@ async def _sweep_expired_sandboxes(hub: SandboxHub) -> None:
         except Exception:  # a database that is down now may be back next time
             logger.exception("removing expired sandboxes failed")
         await anyio.sleep(hub.settings.sandbox_sweep_seconds)
+
+
+async def _catch_up_clocks(hub: SandboxHub, default: Engine) -> None:
+    """Every CLOCK_TICK_SECONDS, run what fell due as the sandboxes' clocks flowed."""
+    while True:
+        await anyio.sleep(hub.settings.clock_tick_seconds)
+        try:
+            await anyio.to_thread.run_sync(
+                lambda: sandboxes.catch_up_clocks(hub=hub, default=default)
+            )
+        except Exception:  # a database that is down now may be back next time
+            logger.exception("running what fell due failed")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -231,6 +231,11 @@ class SandboxEngines:
             old.dispose()
         return engine
 
+    def open_ids(self) -> list[str]:
+        """The sandboxes whose engines are open now, least recently used first."""
+        with self._lock:
+            return list(self._engines)
+
     def close(self, sandbox_id: str) -> None:
         """Dispose the sandbox's engine (its pooled connections close); the next `open` makes
         a new one."""

@@ -7,7 +7,8 @@ a sandbox never expires a token.
 
 The clock only moves forward. `advance` moves it, in `real` or `frozen` mode, and runs what falls
 due on the way; `freeze` stops it where it is; `unfreeze` lets it flow again from that moment (the
-time spent frozen is taken off the offset, so it does not jump).
+time spent frozen is taken off the offset, so it does not jump). In `real` mode what falls due as
+time flows is run by `catch_up`, which the app calls in the background.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from app.models.clock import (
     ClockPublic,
     SandboxClock,
 )
+from app.services import transfers
 
 MICROSECOND = timedelta(microseconds=1)
 MAX_STEP = timedelta(days=MAX_ADVANCE_DAYS)
@@ -102,12 +104,15 @@ def advance(*, session: Session, data: ClockAdvance) -> ClockAdvanced:
             if step > LATEST - start:
                 raise ClockOutOfRange(f"{_BEYOND}: it is at {start.isoformat()}")
         end = start + step
+        executed = transfers.run_due(session=session, start=start, end=end)
         if clock.frozen_at is not None:
             clock.frozen_at = end
         else:
             clock.offset_us += step // MICROSECOND
         session.add(clock)
-    return ClockAdvanced.model_validate({"from": start, "to": end, "executed": {}})
+    return ClockAdvanced.model_validate(
+        {"from": start, "to": end, "executed": dict(sorted(executed.items()))}
+    )
 
 
 def freeze(*, session: Session) -> ClockPublic:
@@ -133,3 +138,17 @@ def unfreeze(*, session: Session) -> ClockPublic:
             session.add(clock)
         public = _public(clock.offset_us, clock.frozen_at, wall)
     return public
+
+
+def catch_up(*, session: Session) -> dict[str, int]:
+    """Run what fell due while the clock flowed with the wall clock (real mode), at the clock's
+    time: the background runner's step, every CLOCK_TICK_SECONDS. It reads first and takes the
+    clock's lock (a write) only when something is due; under the lock each due item runs once,
+    however many workers and hosts tick at the same moment."""
+    if not transfers.any_due(session=session, until=now(session)):
+        return {}
+    with write_transaction(session):
+        clock = _locked(session)
+        moment = _time_of(clock.offset_us, clock.frozen_at, utcnow())
+        executed = transfers.run_due(session=session, start=moment, end=moment)
+    return dict(sorted(executed.items()))

@@ -3,22 +3,41 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.config import Settings
+from app.core.db import write_transaction
 from app.core.identifiers import STORED_ID_MAX
 from app.core.money import to_money
 from app.core.pagination import encode_cursor, older_than
-from app.errors import AccountNotFound, CurrencyMismatch, SameAccount, TransferNotFound
+from app.errors import (
+    AccountNotFound,
+    CurrencyMismatch,
+    InsufficientFunds,
+    SameAccount,
+    TransferNotCancellable,
+    TransferNotFound,
+    ValidationFailed,
+)
 from app.models.account import Account
-from app.models.journal_entry import EntryKind
-from app.models.transfer import Transfer, TransferCreate, TransferPublic
+from app.models.journal_entry import EntryKind, JournalEntry
+from app.models.transfer import (
+    FailureReason,
+    Transfer,
+    TransferCreate,
+    TransferPublic,
+    TransferStatus,
+)
 from app.schemas.pagination import Page
-from app.services import idempotency, ledger
-from app.services.accounts import normalise_iban
+from app.services import accounts, clock, idempotency, ledger
 
 
 def create(
@@ -30,30 +49,28 @@ def create(
     data: TransferCreate,
     idempotency_key: str | None = None,
 ) -> idempotency.Outcome[TransferPublic]:
-    """Move `data.amount` from the caller's account to another account of this bank, once."""
-    source = normalise_iban(data.from_iban)
-    target = normalise_iban(data.to_iban)
+    """Move `data.amount` from the caller's account to another account of this bank, once: now,
+    or on `data.execute_on` (a later date of the sandbox's calendar)."""
+    source = accounts.normalise_iban(data.from_iban)
+    target = accounts.normalise_iban(data.to_iban)
     if source == target:
         raise SameAccount()
     amount = to_money(data.amount)
-    body = {
+    body: dict[str, str] = {
         "from_iban": source,
         "to_iban": target,
         "amount": str(amount),
         "currency": data.currency,
         "description": data.description,
     }
+    if data.execute_on is not None:
+        body["execute_on"] = data.execute_on.isoformat()
+    order = _Order(source, target, amount, data.currency, data.description)
 
     def work(s: Session) -> TransferPublic:
-        return _transfer(
-            s,
-            customer_id=customer_id,
-            source=source,
-            target=target,
-            amount=amount,
-            currency=data.currency,
-            description=data.description,
-        )
+        if data.execute_on is not None:
+            return _schedule(s, customer_id=customer_id, order=order, execute_on=data.execute_on)
+        return _transfer_now(s, customer_id=customer_id, order=order)
 
     return idempotency.execute(
         session=session,
@@ -66,67 +83,222 @@ def create(
     )
 
 
-def _transfer(
+@dataclass(frozen=True)
+class _Order:
+    source: str
+    target: str
+    amount: Decimal
+    currency: str
+    description: str
+
+
+def _lock_pair(
+    session: Session, *, order: _Order, owner: uuid.UUID | int
+) -> tuple[ledger.LockedAccount, ledger.LockedAccount]:
+    """Both accounts, locked for the unit of work, after the checks every transfer passes: the
+    source is the caller's (`owner` a customer id) or still the account a scheduled transfer
+    was made from (`owner` that account's id), both exist and hold the currency."""
+    locked = ledger.lock_accounts(session=session, ibans=[order.source, order.target])
+    src = locked.get(order.source)
+    owned = src is not None and (
+        src.account.customer_id == owner
+        if isinstance(owner, uuid.UUID)
+        else src.account.id == owner
+    )
+    if src is None or not owned:
+        raise AccountNotFound(f"Account {order.source} not found")
+    dst = locked.get(order.target)
+    if dst is None:
+        raise AccountNotFound(f"Destination account {order.target} not found")
+    if src.account.currency != order.currency:
+        raise CurrencyMismatch(
+            f"Account {order.source} holds {src.account.currency}, not {order.currency} "
+            "(no FX here)"
+        )
+    if dst.account.currency != order.currency:
+        raise CurrencyMismatch(f"Destination account {order.target} does not hold {order.currency}")
+    return src, dst
+
+
+def _book(
     session: Session,
     *,
-    customer_id: uuid.UUID,
-    source: str,
-    target: str,
-    amount: Decimal,
-    currency: str,
-    description: str,
-) -> TransferPublic:
-    locked = ledger.lock_accounts(session=session, ibans=[source, target])
-    src = locked.get(source)
-    if src is None or src.account.customer_id != customer_id:
-        raise AccountNotFound(f"Account {source} not found")
-    dst = locked.get(target)
-    if dst is None:
-        raise AccountNotFound(f"Destination account {target} not found")
-    if src.account.currency != currency:
-        raise CurrencyMismatch(
-            f"Account {source} holds {src.account.currency}, not {currency} (no FX here)"
-        )
-    if dst.account.currency != currency:
-        raise CurrencyMismatch(f"Destination account {target} does not hold {currency}")
+    src: ledger.LockedAccount,
+    dst: ledger.LockedAccount,
+    order: _Order,
+    at: datetime | None = None,
+) -> JournalEntry:
+    """The transfer's money, through the ledger (at `at`, or the sandbox's now)."""
     entry, _ = ledger.record_entry(
         session=session,
         kind=EntryKind.transfer,
-        description=description,
+        description=order.description,
+        now=at,
         legs=[
             ledger.Leg(
-                -amount,
+                -order.amount,
                 account=src.account,
                 counterparty_iban=dst.iban,
                 counterparty_name=dst.holder_name,
             ),
             ledger.Leg(
-                amount,
+                order.amount,
                 account=dst.account,
                 counterparty_iban=src.iban,
                 counterparty_name=src.holder_name,
             ),
         ],
     )
+    return entry
+
+
+def _record(
+    session: Session,
+    src: ledger.LockedAccount,
+    dst: ledger.LockedAccount,
+    order: _Order,
+    *,
+    created_at: datetime,
+    entry_id: int | None = None,
+    execute_on: date | None = None,
+) -> TransferPublic:
     transfer = Transfer(
-        id=entry.id,
         from_account_id=src.account.id,
         to_account_id=dst.account.id,
         from_iban=src.iban,
         to_iban=dst.iban,
-        amount=amount,
-        currency=currency,
-        description=description,
-        created_at=entry.created_at,
+        amount=order.amount,
+        currency=order.currency,
+        description=order.description,
+        entry_id=entry_id,
+        status=TransferStatus.completed if execute_on is None else TransferStatus.scheduled,
+        execute_on=execute_on,
+        created_at=created_at,
     )
     session.add(transfer)
     session.flush()
     return TransferPublic.model_validate(transfer)
 
 
+def _transfer_now(session: Session, *, customer_id: uuid.UUID, order: _Order) -> TransferPublic:
+    src, dst = _lock_pair(session, order=order, owner=customer_id)
+    entry = _book(session, src=src, dst=dst, order=order)
+    return _record(session, src, dst, order, entry_id=entry.id, created_at=entry.created_at)
+
+
+def _schedule(
+    session: Session, *, customer_id: uuid.UUID, order: _Order, execute_on: date
+) -> TransferPublic:
+    now = clock.now(session)
+    if execute_on <= now.date():
+        raise ValidationFailed(
+            f"execute_on must be a later date than the sandbox's today ({now.date().isoformat()});"
+            " leave it out to transfer now"
+        )
+    src, dst = _lock_pair(session, order=order, owner=customer_id)
+    return _record(session, src, dst, order, execute_on=execute_on, created_at=now)
+
+
+def _due(until: datetime) -> ColumnElement[bool]:
+    return and_(
+        col(Transfer.status) == TransferStatus.scheduled,
+        col(Transfer.execute_on) <= until.date(),
+    )
+
+
+def any_due(*, session: Session, until: datetime) -> bool:
+    """Whether a scheduled transfer falls due by `until` (a read, on the status/date index)."""
+    return session.exec(select(Transfer.id).where(_due(until)).limit(1)).first() is not None
+
+
+def run_due(*, session: Session, start: datetime, end: datetime) -> Counter[str]:
+    """Run the scheduled transfers whose date falls before `end`, in date order, each at the
+    start of its day (or at `start` when that day began before it), inside the caller's unit of
+    work, which holds the clock: each runs once. One that cannot run fails with its reason and
+    moves nothing; it is not retried."""
+    due = session.exec(
+        select(Transfer)
+        .where(_due(end))
+        .order_by(col(Transfer.execute_on), col(Transfer.id))
+        .with_for_update()
+    ).all()
+    ran: Counter[str] = Counter()
+    for transfer in due:
+        assert transfer.execute_on is not None
+        at = max(start, datetime.combine(transfer.execute_on, time(), UTC))
+        order = _Order(
+            transfer.from_iban,
+            transfer.to_iban,
+            transfer.amount,
+            transfer.currency,
+            transfer.description,
+        )
+        try:
+            if transfer.from_account_id is None:
+                raise AccountNotFound()
+            src, dst = _lock_pair(session, order=order, owner=transfer.from_account_id)
+            entry = _book(session, src=src, dst=dst, order=order, at=at)
+        except InsufficientFunds:
+            _fail(transfer, FailureReason.insufficient_funds)
+        except (AccountNotFound, CurrencyMismatch):
+            _fail(transfer, FailureReason.account_not_found)
+        else:
+            transfer.status = TransferStatus.completed
+            transfer.entry_id = entry.id
+        session.add(transfer)
+        ran[f"transfer.{transfer.status}"] += 1
+    session.flush()
+    return ran
+
+
+def _fail(transfer: Transfer, reason: FailureReason) -> None:
+    transfer.status = TransferStatus.failed
+    transfer.failure_reason = reason
+
+
+def cancel(*, session: Session, customer_id: uuid.UUID, transfer_id: int) -> TransferPublic:
+    """Cancel a scheduled transfer from one of the customer's accounts (409 once it ran or was
+    cancelled; 404 for any transfer not from the customer's accounts)."""
+    if transfer_id > STORED_ID_MAX:
+        raise TransferNotFound()
+    with write_transaction(session):
+        transfer = session.exec(
+            select(Transfer)
+            .where(
+                col(Transfer.id) == transfer_id,
+                col(Transfer.from_account_id).in_(_own(customer_id)),
+            )
+            .with_for_update()
+        ).first()
+        if transfer is None:
+            raise TransferNotFound()
+        if transfer.status != TransferStatus.scheduled:
+            raise TransferNotCancellable(
+                f"Transfer {transfer_id} is {transfer.status}: only a scheduled transfer can be "
+                "cancelled"
+            )
+        transfer.status = TransferStatus.cancelled
+        session.add(transfer)
+        session.flush()
+        public = TransferPublic.model_validate(transfer)
+    return public
+
+
+def _own(customer_id: uuid.UUID) -> SelectOfScalar[Any]:
+    """The ids of the customer's accounts (a subquery)."""
+    return select(Account.id).where(col(Account.customer_id) == customer_id)
+
+
 def _involving(customer_id: uuid.UUID) -> ColumnElement[bool]:
-    own = select(Account.id).where(col(Account.customer_id) == customer_id)
-    return or_(col(Transfer.from_account_id).in_(own), col(Transfer.to_account_id).in_(own))
+    """From the customer's accounts (whatever their status), or to them once booked."""
+    own = _own(customer_id)
+    return or_(
+        col(Transfer.from_account_id).in_(own),
+        and_(
+            col(Transfer.to_account_id).in_(own),
+            col(Transfer.status) == TransferStatus.completed,
+        ),
+    )
 
 
 def get(*, session: Session, customer_id: uuid.UUID, transfer_id: int) -> TransferPublic:

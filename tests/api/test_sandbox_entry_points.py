@@ -16,6 +16,7 @@ from app.core.migrations import head_revisions
 from app.mcp import __main__ as stdio_main
 from app.services import api_keys
 from tests.api.test_sandboxes import admin_of, create, in_sandbox, register_in
+from tests.migrations.test_migrations import migrate
 from tests.utils.auth import bearer
 from tests.utils.concurrency import run_at_once
 from tests.utils.mcp import MCP_HEADERS, McpCaller, initialize_body
@@ -156,11 +157,7 @@ def test_a_sandbox_at_an_older_schema_is_migrated_when_opened(
     sid = created["sandbox_id"]
     hub = app.state.sandboxes
     engine = hub.resolve(sid)[0].engine
-    with engine.begin() as connection:  # as revision 0006 left it
-        connection.exec_driver_sql("DROP TABLE sandbox_clock")
-        connection.exec_driver_sql("DROP TABLE sandbox_snapshot")
-        connection.exec_driver_sql("DROP TABLE sandbox")
-        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0006'")
+    migrate(engine, "0006", down=True)  # as a database made before sandboxes existed
     hub.forget(sid)  # as after a restart: the next request opens the database again
     assert client.get("/countries", headers=in_sandbox(created)).status_code == 200
     with hub.resolve(sid)[0].engine.connect() as connection:

@@ -19,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 import app.models  # noqa: F401  (every table on SQLModel.metadata)
 import seed
@@ -42,6 +42,7 @@ from app.core.security import hash_password
 from app.main import create_app
 from app.models.account import Account
 from app.models.customer import Customer
+from app.models.transfer import Transfer, TransferStatus
 from app.models.user import User
 from tests.utils.auth import logon
 from tests.utils.databases import empty_database, make_settings, on_postgres
@@ -347,6 +348,62 @@ def test_users_get_uids_and_refresh_families_become_sessions(db_engine: Engine) 
     ]
     assert len(uids) == len(set(uids)) == 2
     assert all(uid is not None for uid in uids)
+
+
+def test_transfers_keep_their_ids_and_entries_and_new_ones_number_on(db_engine: Engine) -> None:
+    """Before scheduled transfers, a transfer's id was its journal entry's: it keeps both, is
+    completed, and a new transfer (which may have no entry) takes the next id."""
+    migrate(db_engine, FOUNDATION_REVISION)
+    insert_foundation_data(db_engine)
+    migrate(db_engine, "0008")
+    stamp = CREATED if on_postgres() else CREATED.replace(tzinfo=None)
+    with db_engine.begin() as connection:
+        entry_id = connection.execute(
+            text(
+                "INSERT INTO journal_entry (kind, description, created_at) "
+                "VALUES ('transfer', 'rent', :at) RETURNING id"
+            ),
+            {"at": stamp},
+        ).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO transfer (id, from_account_id, to_account_id, from_iban, to_iban, "
+                "amount, currency, description, created_at) "
+                "VALUES (:id, 1, 2, :src, :dst, 2500, 'EUR', 'rent', :at)"
+            ),
+            {"id": entry_id, "src": IBANS[0], "dst": IBANS[1], "at": stamp},
+        )
+
+    upgrade_to_head(db_engine)
+
+    with new_session(db_engine) as session:
+        [old] = session.exec(select(Transfer)).all()
+        assert (old.id, old.entry_id, old.status, old.execute_on, old.failure_reason) == (
+            entry_id,
+            entry_id,
+            TransferStatus.completed,
+            None,
+            None,
+        )
+        scheduled = Transfer(
+            from_account_id=1,
+            to_account_id=2,
+            from_iban=IBANS[0],
+            to_iban=IBANS[1],
+            amount=Decimal("1.00"),
+            currency="EUR",
+            status=TransferStatus.scheduled,
+            execute_on=date(2030, 1, 1),
+            created_at=CREATED,
+        )
+        session.add(scheduled)
+        session.commit()
+        assert scheduled.id == entry_id + 1
+        # A completed transfer has its entry; one without money moved has none.
+        entryless = scheduled.model_dump(exclude={"id", "status", "execute_on"})
+        session.add(Transfer.model_validate({**entryless, "status": TransferStatus.completed}))
+        with pytest.raises(sa.exc.IntegrityError):
+            session.commit()
 
 
 def test_downgrade_to_nothing_and_upgrade_again(db_engine: Engine) -> None:

@@ -85,3 +85,14 @@ def get_transfer(
     transfer_id: TransferId, customer_id: CurrentCustomerId, session: SessionDep
 ) -> TransferPublic:
     return transfers.get(session=session, customer_id=customer_id, transfer_id=transfer_id)
+
+
+@router.delete(
+    "/{transfer_id}",
+    summary="Cancel a scheduled transfer from one of your accounts",
+    responses=error_responses(400, 401, 403, 404, 409),
+)
+def cancel_transfer(
+    transfer_id: TransferId, customer_id: CurrentCustomerId, session: SessionDep
+) -> TransferPublic:
+    return transfers.cancel(session=session, customer_id=customer_id, transfer_id=transfer_id)
