@@ -126,6 +126,14 @@ class UsernameTaken(Conflict):
     message = "Username already exists"
 
 
+class StandingOrderNotFound(NotFound):
+    message = "Standing order not found"
+
+
+class StandingOrderNotActive(Conflict):
+    message = "Only an active standing order can be cancelled"
+
+
 class TransferNotCancellable(Conflict):
     message = "Only a scheduled transfer can be cancelled"
 

@@ -37,6 +37,7 @@ from app.api.routes import (
     portfolio,
     reference,
     root,
+    standing_orders,
     transfers,
 )
 from app.api.routes import sandboxes as sandboxes_routes
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(root.router)
     app.include_router(accounts.router)
     app.include_router(transfers.router)
+    app.include_router(standing_orders.router)
     app.include_router(portfolio.router)
     app.include_router(auth.router)
     app.include_router(api_keys.router)

@@ -317,6 +317,15 @@ PathIban = Annotated[str, Depends(get_path_iban)]
 
 
 @raises(BadRequest)
+def _path_id(text: str, noun: str) -> int:
+    """A row id in the path; 400 "Malformed <noun> id" unless it is ASCII digits from 1 to
+    2^63-1."""
+    value = parse_id(text)
+    if value is None:
+        raise BadRequest(f"Malformed {noun} id")
+    return value
+
+
 async def get_transfer_id(
     transfer_id: Annotated[
         str,
@@ -326,15 +335,23 @@ async def get_transfer_id(
         ),
     ],
 ) -> int:
-    """The `{transfer_id}` path parameter; 400 "Malformed transfer id" unless it is ASCII
-    digits from 1 to 2^63-1."""
-    value = parse_id(transfer_id)
-    if value is None:
-        raise BadRequest("Malformed transfer id")
-    return value
+    return _path_id(transfer_id, "transfer")
+
+
+async def get_standing_order_id(
+    order_id: Annotated[
+        str,
+        Path(
+            description="The standing order's id",
+            json_schema_extra={"type": "integer", "minimum": ID_MIN, "maximum": ID_MAX},
+        ),
+    ],
+) -> int:
+    return _path_id(order_id, "standing order")
 
 
 TransferId = Annotated[int, Depends(get_transfer_id)]
+StandingOrderId = Annotated[int, Depends(get_standing_order_id)]
 
 IdempotencyKeyHeader = Annotated[
     str | None,

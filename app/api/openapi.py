@@ -51,6 +51,10 @@ TAGS: list[dict[str, str]] = [
     },
     {"name": "portfolio", "description": "A customer's accounts, holdings and history"},
     {"name": "transfers", "description": "Money between accounts, through the ledger"},
+    {
+        "name": "standing orders",
+        "description": "Weekly and monthly payments, run by the sandbox's clock",
+    },
     {"name": "reference data", "description": "Countries and currencies"},
     {"name": "sandboxes", "description": "Banks of your own: create, snapshot, restore, fork"},
     {"name": "clock", "description": "The sandbox's time: read it; admins advance and freeze it"},

@@ -121,7 +121,8 @@ class Settings(BaseSettings):
     # deleted it), and removes expired sandboxes this often.
     sandbox_revalidate_seconds: float = Field(default=5, ge=0)
     sandbox_sweep_seconds: float = Field(default=60, gt=0)
-    # In real mode a sandbox's time flows: what falls due (scheduled transfers) runs this often.
+    # In real mode a sandbox's time flows: what falls due (scheduled transfers, standing
+    # orders) runs this often.
     clock_tick_seconds: float = Field(default=30, gt=0)
 
     bank_name: str = "OpenBank"

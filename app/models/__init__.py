@@ -37,6 +37,7 @@ from app.models.posting import Posting  # noqa: E402
 from app.models.refresh_token import RefreshToken  # noqa: E402
 from app.models.sandbox import Sandbox, SandboxSnapshot  # noqa: E402
 from app.models.spending import Spending  # noqa: E402
+from app.models.standing_order import StandingOrder, StandingOrderExecution  # noqa: E402
 from app.models.throttle import Throttle  # noqa: E402
 from app.models.transfer import Transfer  # noqa: E402
 from app.models.user import User  # noqa: E402
@@ -62,6 +63,8 @@ __all__ = [
     "SandboxClock",
     "SandboxSnapshot",
     "Spending",
+    "StandingOrder",
+    "StandingOrderExecution",
     "Throttle",
     "Transfer",
     "User",

@@ -82,7 +82,9 @@ class Transfer(TransferBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class TransferCreate(TransferBase):
+class PaymentOrder(TransferBase):
+    """An instruction to pay: from one of your accounts to any account at this bank."""
+
     from_iban: str = Field(
         max_length=IBAN_INPUT_MAX,
         description="One of your accounts at this bank",
@@ -105,11 +107,6 @@ class TransferCreate(TransferBase):
         max_length=DESCRIPTION_MAX,
         schema_extra={"pattern": NO_NUL_PATTERN, "examples": ["Rent March"]},
     )
-    execute_on: date | None = Field(
-        default=None,
-        description="A later date of the sandbox's calendar: the transfer is scheduled (201 with "
-        "status scheduled) and runs when the sandbox's clock reaches that day",
-    )
 
     @field_validator("currency")
     @classmethod
@@ -120,6 +117,14 @@ class TransferCreate(TransferBase):
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
+
+
+class TransferCreate(PaymentOrder):
+    execute_on: date | None = Field(
+        default=None,
+        description="A later date of the sandbox's calendar: the transfer is scheduled (201 with "
+        "status scheduled) and runs when the sandbox's clock reaches that day",
+    )
 
 
 class TransferPublic(SQLModel):

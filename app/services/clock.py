@@ -13,6 +13,7 @@ time flows is run by `catch_up`, which the app calls in the background.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select as core_select
@@ -20,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
 from app.core.db import insert_if_absent, table_of, write_transaction
+from app.core.due import run_in_order
 from app.errors import ClockCannotGoBack, ClockOutOfRange, ValidationFailed
 from app.models.clock import (
     CLOCK_ROW_ID,
@@ -30,7 +32,7 @@ from app.models.clock import (
     ClockPublic,
     SandboxClock,
 )
-from app.services import transfers
+from app.services import standing_orders, transfers
 
 MICROSECOND = timedelta(microseconds=1)
 MAX_STEP = timedelta(days=MAX_ADVANCE_DAYS)
@@ -104,7 +106,7 @@ def advance(*, session: Session, data: ClockAdvance) -> ClockAdvanced:
             if step > LATEST - start:
                 raise ClockOutOfRange(f"{_BEYOND}: it is at {start.isoformat()}")
         end = start + step
-        executed = transfers.run_due(session=session, start=start, end=end)
+        executed = _run_due(session, start, end)
         if clock.frozen_at is not None:
             clock.frozen_at = end
         else:
@@ -145,10 +147,24 @@ def catch_up(*, session: Session) -> dict[str, int]:
     time: the background runner's step, every CLOCK_TICK_SECONDS. It reads first and takes the
     clock's lock (a write) only when something is due; under the lock each due item runs once,
     however many workers and hosts tick at the same moment."""
-    if not transfers.any_due(session=session, until=now(session)):
+    moment = now(session)
+    if not any(kind.any_due(session=session, until=moment) for kind in _DUE_KINDS):
         return {}
     with write_transaction(session):
         clock = _locked(session)
         moment = _time_of(clock.offset_us, clock.frozen_at, utcnow())
-        executed = transfers.run_due(session=session, start=moment, end=moment)
+        executed = _run_due(session, moment, moment)
     return dict(sorted(executed.items()))
+
+
+# Everything that falls due as the clock passes, by kind: each lists its due items.
+_DUE_KINDS = (transfers, standing_orders)
+
+
+def _run_due(session: Session, start: datetime, end: datetime) -> Counter[str]:
+    """What falls due by `end`, of every kind, run in time order in the caller's unit of work
+    (which holds the clock's lock: each item runs once)."""
+    items = [
+        item for kind in _DUE_KINDS for item in kind.due(session=session, start=start, end=end)
+    ]
+    return run_in_order(items)

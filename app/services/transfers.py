@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.config import Settings
 from app.core.db import write_transaction
+from app.core.due import Due, Run, due_at
 from app.core.identifiers import STORED_ID_MAX
 from app.core.money import to_money
 from app.core.pagination import encode_cursor, older_than
@@ -31,6 +31,7 @@ from app.models.account import Account
 from app.models.journal_entry import EntryKind, JournalEntry
 from app.models.transfer import (
     FailureReason,
+    PaymentOrder,
     Transfer,
     TransferCreate,
     TransferPublic,
@@ -38,6 +39,9 @@ from app.models.transfer import (
 )
 from app.schemas.pagination import Page
 from app.services import accounts, clock, idempotency, ledger
+
+# Ties at one moment: scheduled transfers first, then standing orders (each by id).
+DUE_RANK = 1
 
 
 def create(
@@ -51,21 +55,10 @@ def create(
 ) -> idempotency.Outcome[TransferPublic]:
     """Move `data.amount` from the caller's account to another account of this bank, once: now,
     or on `data.execute_on` (a later date of the sandbox's calendar)."""
-    source = accounts.normalise_iban(data.from_iban)
-    target = accounts.normalise_iban(data.to_iban)
-    if source == target:
-        raise SameAccount()
-    amount = to_money(data.amount)
-    body: dict[str, str] = {
-        "from_iban": source,
-        "to_iban": target,
-        "amount": str(amount),
-        "currency": data.currency,
-        "description": data.description,
-    }
+    order = Order.of(data)
+    body = order.fingerprint()
     if data.execute_on is not None:
         body["execute_on"] = data.execute_on.isoformat()
-    order = _Order(source, target, amount, data.currency, data.description)
 
     def work(s: Session) -> TransferPublic:
         if data.execute_on is not None:
@@ -84,16 +77,47 @@ def create(
 
 
 @dataclass(frozen=True)
-class _Order:
+class Order:
+    """What a payment moves, where from and where to: a transfer's, a standing order's."""
+
     source: str
     target: str
     amount: Decimal
     currency: str
     description: str
 
+    @classmethod
+    def of(cls, data: PaymentOrder) -> Order:
+        """From a request, normalised: IBANs in their electronic form, the amount exact (422
+        when source and destination are the same account)."""
+        order = cls(
+            accounts.normalise_iban(data.from_iban),
+            accounts.normalise_iban(data.to_iban),
+            to_money(data.amount),
+            data.currency,
+            data.description,
+        )
+        if order.source == order.target:
+            raise SameAccount()
+        return order
 
-def _lock_pair(
-    session: Session, *, order: _Order, owner: uuid.UUID | int
+    @classmethod
+    def of_row(cls, row: Transfer) -> Order:
+        return cls(row.from_iban, row.to_iban, row.amount, row.currency, row.description)
+
+    def fingerprint(self) -> dict[str, str | None]:
+        """The fields an idempotency key's request fingerprint is made of."""
+        return {
+            "from_iban": self.source,
+            "to_iban": self.target,
+            "amount": str(self.amount),
+            "currency": self.currency,
+            "description": self.description,
+        }
+
+
+def lock_pair(
+    session: Session, *, order: Order, owner: uuid.UUID | int
 ) -> tuple[ledger.LockedAccount, ledger.LockedAccount]:
     """Both accounts, locked for the unit of work, after the checks every transfer passes: the
     source is the caller's (`owner` a customer id) or still the account a scheduled transfer
@@ -125,7 +149,7 @@ def _book(
     *,
     src: ledger.LockedAccount,
     dst: ledger.LockedAccount,
-    order: _Order,
+    order: Order,
     at: datetime | None = None,
 ) -> JournalEntry:
     """The transfer's money, through the ledger (at `at`, or the sandbox's now)."""
@@ -156,7 +180,7 @@ def _record(
     session: Session,
     src: ledger.LockedAccount,
     dst: ledger.LockedAccount,
-    order: _Order,
+    order: Order,
     *,
     created_at: datetime,
     entry_id: int | None = None,
@@ -180,14 +204,14 @@ def _record(
     return TransferPublic.model_validate(transfer)
 
 
-def _transfer_now(session: Session, *, customer_id: uuid.UUID, order: _Order) -> TransferPublic:
-    src, dst = _lock_pair(session, order=order, owner=customer_id)
+def _transfer_now(session: Session, *, customer_id: uuid.UUID, order: Order) -> TransferPublic:
+    src, dst = lock_pair(session, order=order, owner=customer_id)
     entry = _book(session, src=src, dst=dst, order=order)
     return _record(session, src, dst, order, entry_id=entry.id, created_at=entry.created_at)
 
 
 def _schedule(
-    session: Session, *, customer_id: uuid.UUID, order: _Order, execute_on: date
+    session: Session, *, customer_id: uuid.UUID, order: Order, execute_on: date
 ) -> TransferPublic:
     now = clock.now(session)
     if execute_on <= now.date():
@@ -195,7 +219,7 @@ def _schedule(
             f"execute_on must be a later date than the sandbox's today ({now.date().isoformat()});"
             " leave it out to transfer now"
         )
-    src, dst = _lock_pair(session, order=order, owner=customer_id)
+    src, dst = lock_pair(session, order=order, owner=customer_id)
     return _record(session, src, dst, order, execute_on=execute_on, created_at=now)
 
 
@@ -211,49 +235,89 @@ def any_due(*, session: Session, until: datetime) -> bool:
     return session.exec(select(Transfer.id).where(_due(until)).limit(1)).first() is not None
 
 
-def run_due(*, session: Session, start: datetime, end: datetime) -> Counter[str]:
-    """Run the scheduled transfers whose date falls before `end`, in date order, each at the
-    start of its day (or at `start` when that day began before it), inside the caller's unit of
-    work, which holds the clock: each runs once. One that cannot run fails with its reason and
-    moves nothing; it is not retried."""
-    due = session.exec(
-        select(Transfer)
-        .where(_due(end))
-        .order_by(col(Transfer.execute_on), col(Transfer.id))
-        .with_for_update()
+def due(*, session: Session, start: datetime, end: datetime) -> list[Due]:
+    """The scheduled transfers whose date falls by `end`, each to run at the start of its day
+    (or at `start` when that day began before it), in the caller's unit of work, which holds the
+    clock: each runs once."""
+    rows = session.exec(
+        select(Transfer).where(_due(end)).order_by(col(Transfer.id)).with_for_update()
     ).all()
-    ran: Counter[str] = Counter()
-    for transfer in due:
+    items = []
+    for transfer in rows:
         assert transfer.execute_on is not None
-        at = max(start, datetime.combine(transfer.execute_on, time(), UTC))
-        order = _Order(
-            transfer.from_iban,
-            transfer.to_iban,
-            transfer.amount,
-            transfer.currency,
-            transfer.description,
-        )
-        try:
-            if transfer.from_account_id is None:
-                raise AccountNotFound()
-            src, dst = _lock_pair(session, order=order, owner=transfer.from_account_id)
-            entry = _book(session, src=src, dst=dst, order=order, at=at)
-        except InsufficientFunds:
-            _fail(transfer, FailureReason.insufficient_funds)
-        except (AccountNotFound, CurrencyMismatch):
-            _fail(transfer, FailureReason.account_not_found)
-        else:
-            transfer.status = TransferStatus.completed
-            transfer.entry_id = entry.id
-        session.add(transfer)
-        ran[f"transfer.{transfer.status}"] += 1
+        assert transfer.id is not None
+        at = due_at(transfer.execute_on, start)
+        items.append(Due(at=at, rank=(DUE_RANK, transfer.id), run=_runner(session, transfer, at)))
+    return items
+
+
+def _runner(session: Session, transfer: Transfer, at: datetime) -> Run:
+    return lambda: _run_scheduled(session, transfer, at)
+
+
+def _run_scheduled(session: Session, transfer: Transfer, at: datetime) -> str:
+    booked = _attempt(
+        session, order=Order.of_row(transfer), from_account_id=transfer.from_account_id, at=at
+    )
+    transfer.entry_id, transfer.failure_reason = booked.entry_id, booked.failure_reason
+    transfer.status = _status_of(booked.failure_reason)
+    session.add(transfer)
     session.flush()
-    return ran
+    return f"transfer.{transfer.status}"
 
 
-def _fail(transfer: Transfer, reason: FailureReason) -> None:
-    transfer.status = TransferStatus.failed
-    transfer.failure_reason = reason
+def run_order(
+    session: Session, *, order: Order, from_account_id: int | None, at: datetime, execute_on: date
+) -> Transfer:
+    """A payment due now from an instruction made earlier (a standing order's occurrence): a
+    transfer, completed, or failed with its reason (nothing moved)."""
+    booked = _attempt(session, order=order, from_account_id=from_account_id, at=at)
+    transfer = Transfer(
+        from_account_id=from_account_id,
+        to_account_id=booked.to_account_id,
+        from_iban=order.source,
+        to_iban=order.target,
+        amount=order.amount,
+        currency=order.currency,
+        description=order.description,
+        entry_id=booked.entry_id,
+        status=_status_of(booked.failure_reason),
+        execute_on=execute_on,
+        failure_reason=booked.failure_reason,
+        created_at=at,
+    )
+    session.add(transfer)
+    session.flush()
+    return transfer
+
+
+@dataclass(frozen=True)
+class _Booked:
+    entry_id: int | None = None
+    to_account_id: int | None = None
+    failure_reason: FailureReason | None = None
+
+
+def _attempt(
+    session: Session, *, order: Order, from_account_id: int | None, at: datetime
+) -> _Booked:
+    """Book a payment instructed earlier, at `at`: its journal entry, or why it cannot run
+    (every rule is checked before anything is written, so a failure moves nothing). The source
+    must still be the account it was instructed from."""
+    try:
+        if from_account_id is None:
+            raise AccountNotFound()
+        src, dst = lock_pair(session, order=order, owner=from_account_id)
+        entry = _book(session, src=src, dst=dst, order=order, at=at)
+    except InsufficientFunds:
+        return _Booked(failure_reason=FailureReason.insufficient_funds)
+    except (AccountNotFound, CurrencyMismatch):
+        return _Booked(failure_reason=FailureReason.account_not_found)
+    return _Booked(entry.id, dst.account.id)
+
+
+def _status_of(reason: FailureReason | None) -> TransferStatus:
+    return TransferStatus.completed if reason is None else TransferStatus.failed
 
 
 def cancel(*, session: Session, customer_id: uuid.UUID, transfer_id: int) -> TransferPublic:

@@ -124,6 +124,11 @@ def _fix_body(body: dict[str, object], *, path: str = "") -> None:
     # advances move, never past 9000-01-01).
     if "execute_on" in body and body["execute_on"] is not None:
         body["execute_on"] = "9999-12-31"
+    # A standing order starts no earlier than the sandbox's today and ends no earlier than that.
+    if "start_on" in body:
+        body["start_on"] = "9999-01-01"
+        if body.get("end_on") is not None:
+            body["end_on"] = "9999-12-31"
     # One advance of the sandbox's clock moves it at most 36,500 days, `to` before 9000.
     if path.endswith("/clock/advance"):
         if isinstance(body.get("days"), int) and isinstance(body.get("hours"), int):

@@ -1,0 +1,42 @@
+"""What falls due as a sandbox's clock passes, of every kind (scheduled transfers, standing
+orders' occurrences), run in time order: each kind lists its items with their moment, the
+clock's advance sorts them all and runs them one by one in its unit of work."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+# Runs the item in the caller's unit of work; answers what happened ("transfer.completed").
+Run = Callable[[], str]
+
+
+@dataclass(frozen=True)
+class Due:
+    at: datetime
+    rank: tuple[int, int]  # ties at one moment: the kind's rank, then the row's id
+    run: Run
+
+    def key(self) -> tuple[datetime, tuple[int, int]]:
+        return self.at, self.rank
+
+
+def day_start(day: date) -> datetime:
+    """The moment a date-based item falls due: the start of its day, UTC."""
+    return datetime.combine(day, time(), UTC)
+
+
+def due_at(day: date, start: datetime) -> datetime:
+    """When an item due on `day` runs in an advance from `start`: at its day's start, or at
+    `start` when that day began before it."""
+    return max(start, day_start(day))
+
+
+def run_in_order(items: Iterable[Due]) -> Counter[str]:
+    """Run every item in time order; how many of each outcome."""
+    ran: Counter[str] = Counter()
+    for item in sorted(items, key=Due.key):
+        ran[item.run()] += 1
+    return ran
