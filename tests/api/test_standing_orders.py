@@ -4,6 +4,7 @@ once and in time order, month ends, failures without funds, end dates and cancel
 from __future__ import annotations
 
 import calendar
+import time as time_module
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -12,9 +13,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app.services import transfers
+from app.core.config import Settings
+from app.main import create_app
+from app.services import clock, transfers
 from tests.api.test_clock import advance, at, freeze
-from tests.utils.auth import AuthedUser, register_customer
+from tests.utils.auth import AuthedUser, create_staff_user, logon_headers, register_customer
 from tests.utils.concurrency import run_at_once
 from tests.utils.money import assert_ledger_consistent, balance_of, deposit, transfer_body
 
@@ -325,3 +328,36 @@ def test_an_advance_that_crashes_midway_runs_no_occurrence_twice(
     assert advance(client, admin_headers, days=21)["executed"] == {"standing_order.executed": 3}
     assert balance_of(client, bob.headers, bob.iban) == "3.00"
     assert_ledger_consistent(engine)
+
+
+def test_two_servers_ticking_on_one_database_run_each_occurrence_once(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real mode, as with several workers or hosts: both run what falls due in the background,
+    the clock's lock lets one of them run each occurrence."""
+    ticking = settings.model_copy(update={"clock_tick_seconds": 0.02})
+    first, second = create_app(ticking), create_app(ticking)
+    with TestClient(first) as client, TestClient(second) as other:
+        create_staff_user(first.state.engine, "root.admin", "admin-password-123", role="admin")
+        admin = logon_headers(client, "root.admin", "admin-password-123")
+        alice, bob = register_customer(client, "alice"), register_customer(client, "bob")
+        deposit(client, admin, alice.iban, "100.00")
+        tomorrow = clock.utcnow().date() + timedelta(1)
+        orders = [
+            create_order(client, alice, order_body(alice, bob.iban, "1.00", "weekly", tomorrow))
+            for _ in range(5)
+        ]
+        wall = clock.utcnow
+        monkeypatch.setattr(clock, "utcnow", lambda: wall() + timedelta(days=15))
+        deadline = time_module.monotonic() + 20
+        while time_module.monotonic() < deadline:
+            if all(len(detail(other, alice, o["id"])["executions"]) == 3 for o in orders):
+                break
+            time_module.sleep(0.05)
+        time_module.sleep(0.2)  # a few more ticks of both: nothing more runs
+        for order in orders:
+            assert days_of(detail(client, alice, order["id"])) == [
+                (tomorrow + timedelta(7 * k)).isoformat() for k in range(3)
+            ]
+        assert balance_of(client, bob.headers, bob.iban) == "15.00"
+        assert_ledger_consistent(first.state.engine)
