@@ -13,6 +13,7 @@ from fastapi import Query, Response, status
 from app.api.deps import AdminUser, AnalystUser, CustomerOidPath, SessionDep
 from app.api.routing import api_router
 from app.core.pagination import MAX_OFFSET
+from app.core.text import NO_NUL_PATTERN
 from app.models.customer import (
     CustomerCreate,
     CustomerCreated,
@@ -40,7 +41,8 @@ def list_customers(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     name: Annotated[
-        str | None, Query(max_length=100, description="Part of the name, any case")
+        str | None,
+        Query(max_length=100, pattern=NO_NUL_PATTERN, description="Part of the name, any case"),
     ] = None,
 ) -> list[CustomerListItem]:
     page = customers.list_customers(session=session, limit=limit, offset=offset, name=name)
