@@ -126,6 +126,10 @@ class UsernameTaken(Conflict):
     message = "Username already exists"
 
 
+class InterestRateNotFound(NotFound):
+    message = "Interest rate not found"
+
+
 class StandingOrderNotFound(NotFound):
     message = "Standing order not found"
 

@@ -94,6 +94,12 @@ class Settings(BaseSettings):
         "EUR/CHF": Decimal("0.9400"),
         "EUR/JPY": Decimal("162.00"),
     }
+    # Saving accounts earn this much a year (percent), per currency, until an admin changes it.
+    default_interest_rates: dict[str, Decimal] = {
+        "EUR": Decimal("1.50"),
+        "USD": Decimal("2.00"),
+        "GBP": Decimal("1.75"),
+    }
     # The bank's base currency: values cash to find a customer's reporting currency (the
     # portfolio summary's currency unless a request names another) and wins its ties.
     base_currency: str = Field(default="EUR", min_length=3, max_length=3)
@@ -122,7 +128,7 @@ class Settings(BaseSettings):
     sandbox_revalidate_seconds: float = Field(default=5, ge=0)
     sandbox_sweep_seconds: float = Field(default=60, gt=0)
     # In real mode a sandbox's time flows: what falls due (scheduled transfers, standing
-    # orders) runs this often.
+    # orders, interest) runs this often.
     clock_tick_seconds: float = Field(default=30, gt=0)
 
     bank_name: str = "OpenBank"

@@ -5,12 +5,13 @@ clock's advance sorts them all and runs them one by one in its unit of work."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-# Runs the item in the caller's unit of work; answers what happened ("transfer.completed").
-Run = Callable[[], str]
+# Runs the item in the caller's unit of work; answers what happened, counted by kind
+# ({"transfer.completed": 1}; a monthly interest run: {"interest.paid": <accounts paid>}).
+Run = Callable[[], Mapping[str, int]]
 
 
 @dataclass(frozen=True)
@@ -38,5 +39,5 @@ def run_in_order(items: Iterable[Due]) -> Counter[str]:
     """Run every item in time order; how many of each outcome."""
     ran: Counter[str] = Counter()
     for item in sorted(items, key=Due.key):
-        ran[item.run()] += 1
+        ran.update(item.run())
     return ran

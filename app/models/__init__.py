@@ -31,6 +31,7 @@ from app.models.funding_account import FundingAccount  # noqa: E402
 from app.models.fx_rate import FxRate  # noqa: E402
 from app.models.idempotency_key import IdempotencyKey  # noqa: E402
 from app.models.institution import Institution  # noqa: E402
+from app.models.interest import InterestRate  # noqa: E402
 from app.models.journal_entry import JournalEntry  # noqa: E402
 from app.models.portfolio_transaction import PortfolioTransaction  # noqa: E402
 from app.models.posting import Posting  # noqa: E402
@@ -55,6 +56,7 @@ __all__ = [
     "FxRate",
     "IdempotencyKey",
     "Institution",
+    "InterestRate",
     "JournalEntry",
     "PortfolioTransaction",
     "Posting",

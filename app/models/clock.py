@@ -36,6 +36,9 @@ class SandboxClock(SQLModel, table=True):
     # Microseconds added to the wall clock in `real` mode (negative after a freeze).
     offset_us: int = Field(default=0, sa_type=BigInteger)
     frozen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # How far what falls due has run: a month's interest, due at its end, runs once the clock
+    # passes it after this (null until the first advance or background tick).
+    due_through: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ClockPublic(SQLModel):

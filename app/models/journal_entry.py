@@ -16,6 +16,7 @@ class EntryKind(StrEnum):
     transfer = "transfer"
     deposit = "deposit"
     withdrawal = "withdrawal"
+    interest = "interest"
 
 
 class JournalEntry(SQLModel, table=True):
@@ -27,7 +28,8 @@ class JournalEntry(SQLModel, table=True):
     __tablename__ = "journal_entry"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('transfer', 'deposit', 'withdrawal')", name="ck_journal_entry_kind"
+            "kind IN ('transfer', 'deposit', 'withdrawal', 'interest')",
+            name="ck_journal_entry_kind",
         ),
     )
 

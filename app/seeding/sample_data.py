@@ -56,7 +56,7 @@ from app.models.institution import Institution, InstitutionType
 from app.models.portfolio_transaction import PortfolioTransaction, TransactionType
 from app.models.spending import Spending
 from app.models.user import Role, User
-from app.services import fx, institutions, ledger, reference, users
+from app.services import fx, institutions, interest, ledger, reference, users
 
 SANDBOX_PASSWORD = "sandbox-password"
 DEMO_ADMIN = ("demo.admin", "demo-admin-password")
@@ -223,6 +223,7 @@ def ensure_reference_data(session: Session, settings: Settings) -> dict[str, int
             if session.get(Currency, code) is None:
                 session.add(Currency(code=code, name=reference.iso_currency(code)[1]))
     fx.ensure_defaults(session=session, rates=settings.default_fx_rates, now=SEED_NOW)
+    interest.ensure_defaults(session=session, rates=settings.default_interest_rates, now=SEED_NOW)
     with write_transaction(session):
         for pair, rate in settings.default_fx_rates.items():
             base, _, quote = pair.partition("/")

@@ -32,7 +32,7 @@ from app.models.clock import (
     ClockPublic,
     SandboxClock,
 )
-from app.services import standing_orders, transfers
+from app.services import interest, standing_orders, transfers
 
 MICROSECOND = timedelta(microseconds=1)
 MAX_STEP = timedelta(days=MAX_ADVANCE_DAYS)
@@ -41,7 +41,9 @@ LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 _BEYOND = f"The sandbox's clock cannot pass {LATEST.date().isoformat()}"
 
 _CLOCK = table_of(SandboxClock)
-_READ = core_select(_CLOCK.c.offset_us, _CLOCK.c.frozen_at).where(_CLOCK.c.id == CLOCK_ROW_ID)
+_READ = core_select(_CLOCK.c.offset_us, _CLOCK.c.frozen_at, _CLOCK.c.due_through).where(
+    _CLOCK.c.id == CLOCK_ROW_ID
+)
 
 
 def _time_of(offset_us: int, frozen_at: datetime | None, wall: datetime) -> datetime:
@@ -106,7 +108,8 @@ def advance(*, session: Session, data: ClockAdvance) -> ClockAdvanced:
             if step > LATEST - start:
                 raise ClockOutOfRange(f"{_BEYOND}: it is at {start.isoformat()}")
         end = start + step
-        executed = _run_due(session, start, end)
+        executed = _run_due(session, start, end, since=clock.due_through or start)
+        clock.due_through = end
         if clock.frozen_at is not None:
             clock.frozen_at = end
         else:
@@ -147,24 +150,35 @@ def catch_up(*, session: Session) -> dict[str, int]:
     time: the background runner's step, every CLOCK_TICK_SECONDS. It reads first and takes the
     clock's lock (a write) only when something is due; under the lock each due item runs once,
     however many workers and hosts tick at the same moment."""
-    moment = now(session)
-    if not any(kind.any_due(session=session, until=moment) for kind in _DUE_KINDS):
+    row = session.execute(_READ).first()
+    moment = utcnow() if row is None else _time_of(row.offset_us, row.frozen_at, utcnow())
+    since = None if row is None else row.due_through
+    if since is not None and not any(
+        kind.any_due(session=session, since=since, until=moment) for kind in _DUE_KINDS
+    ):
         return {}
     with write_transaction(session):
         clock = _locked(session)
         moment = _time_of(clock.offset_us, clock.frozen_at, utcnow())
-        executed = _run_due(session, moment, moment)
+        # The first tick of a bank only marks where its time starts counting.
+        since = clock.due_through or moment
+        executed = _run_due(session, moment, moment, since=since)
+        clock.due_through = max(since, moment)
+        session.add(clock)
     return dict(sorted(executed.items()))
 
 
 # Everything that falls due as the clock passes, by kind: each lists its due items.
-_DUE_KINDS = (transfers, standing_orders)
+_DUE_KINDS = (transfers, standing_orders, interest)
 
 
-def _run_due(session: Session, start: datetime, end: datetime) -> Counter[str]:
+def _run_due(session: Session, start: datetime, end: datetime, *, since: datetime) -> Counter[str]:
     """What falls due by `end`, of every kind, run in time order in the caller's unit of work
-    (which holds the clock's lock: each item runs once)."""
+    (which holds the clock's lock: each item runs once). `since` is how far due work had run
+    (what is due at a moment, such as a month's interest, counts after it)."""
     items = [
-        item for kind in _DUE_KINDS for item in kind.due(session=session, start=start, end=end)
+        item
+        for kind in _DUE_KINDS
+        for item in kind.due(session=session, start=start, end=end, since=since)
     ]
     return run_in_order(items)

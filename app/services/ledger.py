@@ -368,6 +368,7 @@ _PORTFOLIO_TYPE = {
     EntryKind.transfer: TransactionType.transfer,
     EntryKind.deposit: TransactionType.deposit,
     EntryKind.withdrawal: TransactionType.withdrawal,
+    EntryKind.interest: TransactionType.interest,
 }
 
 

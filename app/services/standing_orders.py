@@ -170,7 +170,7 @@ def following(row: StandingOrder, day: date) -> date | None:
     return None if row.end_on is not None and after > row.end_on else after
 
 
-def any_due(*, session: Session, until: datetime) -> bool:
+def any_due(*, session: Session, since: datetime, until: datetime) -> bool:
     """Whether an occurrence falls due by `until` (a read, on the status/next date index)."""
     return (
         session.exec(
@@ -185,7 +185,7 @@ def any_due(*, session: Session, until: datetime) -> bool:
     )
 
 
-def due(*, session: Session, start: datetime, end: datetime) -> list[Due]:
+def due(*, session: Session, start: datetime, end: datetime, since: datetime) -> list[Due]:
     """Every occurrence that falls due by `end`, each to run at the start of its day (or at
     `start` when that day began before it). The caller holds the clock's lock."""
     rows = session.exec(
@@ -212,7 +212,7 @@ def _runner(session: Session, row: StandingOrder, day: date, at: datetime) -> Ru
     return lambda: _run(session, row, day, at)
 
 
-def _run(session: Session, row: StandingOrder, day: date, at: datetime) -> str:
+def _run(session: Session, row: StandingOrder, day: date, at: datetime) -> dict[str, int]:
     """One occurrence: a transfer (completed, or failed with its reason), its execution row, and
     the order's next date."""
     made = transfers.run_order(
@@ -241,4 +241,4 @@ def _run(session: Session, row: StandingOrder, day: date, at: datetime) -> str:
         row.status = StandingOrderStatus.ended
     session.add(row)
     session.flush()
-    return "standing_order.executed" if completed else "standing_order.failed"
+    return {"standing_order.executed" if completed else "standing_order.failed": 1}

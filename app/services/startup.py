@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from app.core.config import Settings
 from app.core.db import new_session, write_transaction
 from app.core.migrations import migration_lock, prepare_schema
-from app.services import fx, idempotency, institutions, reference, users
+from app.services import fx, idempotency, institutions, interest, reference, users
 
 
 def bootstrap(*, engine: Engine, settings: Settings) -> None:
@@ -22,6 +22,7 @@ def bootstrap(*, engine: Engine, settings: Settings) -> None:
             currencies=settings.default_currencies,
         )
         fx.ensure_defaults(session=session, rates=settings.default_fx_rates)
+        interest.ensure_defaults(session=session, rates=settings.default_interest_rates)
         with write_transaction(session):
             institutions.ensure_own_bank(session=session, settings=settings)
         idempotency.purge_expired(session=session)

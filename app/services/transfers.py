@@ -230,12 +230,12 @@ def _due(until: datetime) -> ColumnElement[bool]:
     )
 
 
-def any_due(*, session: Session, until: datetime) -> bool:
+def any_due(*, session: Session, since: datetime, until: datetime) -> bool:
     """Whether a scheduled transfer falls due by `until` (a read, on the status/date index)."""
     return session.exec(select(Transfer.id).where(_due(until)).limit(1)).first() is not None
 
 
-def due(*, session: Session, start: datetime, end: datetime) -> list[Due]:
+def due(*, session: Session, start: datetime, end: datetime, since: datetime) -> list[Due]:
     """The scheduled transfers whose date falls by `end`, each to run at the start of its day
     (or at `start` when that day began before it), in the caller's unit of work, which holds the
     clock: each runs once."""
@@ -255,7 +255,7 @@ def _runner(session: Session, transfer: Transfer, at: datetime) -> Run:
     return lambda: _run_scheduled(session, transfer, at)
 
 
-def _run_scheduled(session: Session, transfer: Transfer, at: datetime) -> str:
+def _run_scheduled(session: Session, transfer: Transfer, at: datetime) -> dict[str, int]:
     booked = _attempt(
         session, order=Order.of_row(transfer), from_account_id=transfer.from_account_id, at=at
     )
@@ -263,7 +263,7 @@ def _run_scheduled(session: Session, transfer: Transfer, at: datetime) -> str:
     transfer.status = _status_of(booked.failure_reason)
     session.add(transfer)
     session.flush()
-    return f"transfer.{transfer.status}"
+    return {f"transfer.{transfer.status}": 1}
 
 
 def run_order(

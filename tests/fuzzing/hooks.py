@@ -7,6 +7,8 @@ Loaded by `schemathesis.toml` for the CLI and the fuzz test alike.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pycountry
 import schemathesis
 from hypothesis import strategies as st
@@ -38,6 +40,7 @@ PATH_FIXES = {
     "base": lambda _value: "EUR",
     "quote": lambda _value: "USD",
     "code": lambda value: value if value.upper() in SUPPORTED_CURRENCIES else "EUR",
+    "currency": lambda value: value if value.upper() in SUPPORTED_CURRENCIES else "EUR",
     "iso_code": lambda value: value if value.upper() in COUNTRIES else "FR",
 }
 
@@ -61,7 +64,7 @@ def _name_ok(value: object) -> bool:
 
 
 def _decimal_ok(value: object, places: int, max_digits: int) -> bool:
-    from decimal import Decimal, InvalidOperation
+    from decimal import InvalidOperation
 
     try:
         amount = Decimal(str(value))
@@ -107,6 +110,12 @@ def _fix_body(body: dict[str, object], *, path: str = "") -> None:
         body["amount"] = "25.00"
     if "rate" in body and not _decimal_ok(body["rate"], places=8, max_digits=20):
         body["rate"] = "1.085"
+    # An interest rate is a percent a year: at most 100.
+    percent = body.get("annual_percent")
+    if "annual_percent" in body and (
+        not _decimal_ok(percent, places=8, max_digits=20) or Decimal(str(percent)) > 100
+    ):
+        body["annual_percent"] = "1.5"
     # A new sandbox's size and lifetime stay within the test server's settings, and it is made
     # from the one template (each seed and size is a template built once, in about a second).
     customers = body.get("customers")

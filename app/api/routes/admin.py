@@ -9,8 +9,9 @@ from app.api.routing import api_router
 from app.models.country import AllowedCountryCreate, AllowedCountryPublic
 from app.models.currency import CurrencyCreate, CurrencyPublic
 from app.models.fx_rate import FxRatePublic, FxRateUpdate
+from app.models.interest import InterestRatePublic, InterestRateUpdate
 from app.schemas.errors import error_responses
-from app.services import fx, reference
+from app.services import fx, interest, reference
 
 router = api_router(prefix="/admin", tags=["admin"])
 
@@ -108,3 +109,46 @@ def set_fx_rate(
 )
 def delete_fx_rate(base: CurrencyPath, quote: CurrencyPath, session: SessionDep) -> None:
     fx.delete_rate(session=session, base=base, quote=quote)
+
+
+@router.get("/interest-rates", summary="Interest rates of saving accounts, per currency")
+def list_interest_rates(session: SessionDep) -> list[InterestRatePublic]:
+    return [InterestRatePublic.model_validate(r) for r in interest.list_rates(session=session)]
+
+
+@router.get(
+    "/interest-rates/{currency:currency}",
+    summary="One currency's interest rate",
+    responses=error_responses(404),
+)
+def get_interest_rate(currency: CurrencyPath, session: SessionDep) -> InterestRatePublic:
+    return InterestRatePublic.model_validate(interest.get_rate(session=session, currency=currency))
+
+
+@router.put(
+    "/interest-rates/{currency:currency}",
+    summary="Set a currency's interest rate (percent a year): 201 when new, 200 when replaced",
+    responses={
+        201: {"model": InterestRatePublic, "description": "Created"},
+        **error_responses(422),
+    },
+)
+def set_interest_rate(
+    currency: CurrencyPath, body: InterestRateUpdate, session: SessionDep, response: Response
+) -> InterestRatePublic:
+    rate, created = interest.set_rate(
+        session=session, currency=currency, annual_percent=body.annual_percent
+    )
+    if created:
+        response.status_code = status.HTTP_201_CREATED
+    return InterestRatePublic.model_validate(rate)
+
+
+@router.delete(
+    "/interest-rates/{currency:currency}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Stop paying interest in a currency",
+    responses=error_responses(404),
+)
+def delete_interest_rate(currency: CurrencyPath, session: SessionDep) -> None:
+    interest.delete_rate(session=session, currency=currency)
