@@ -29,6 +29,11 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
+def first_of_next_month(day: date) -> date:
+    """The first day of the month after `day`'s (ValueError past the end of the calendar)."""
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
 def due_at(day: date, start: datetime) -> datetime:
     """When an item due on `day` runs in an advance from `start`: at its day's start, or at
     `start` when that day began before it."""

@@ -22,7 +22,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.core.db import write_transaction
-from app.core.due import Due, Run, day_start
+from app.core.due import Due, Run, day_start, due_at, first_of_next_month
 from app.core.money import CENT
 from app.errors import InterestRateNotFound, UnsupportedCurrency
 from app.models.account import Account, AccountType
@@ -93,17 +93,13 @@ def ensure_defaults(
 # --- as the clock passes ---------------------------------------------------------------------
 
 
-def _next_month(day: date) -> date:
-    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-
-
 def month_ends(since: datetime, until: datetime) -> list[date]:
     """The first days of the months that begin after `since` and by `until`."""
     firsts = []
-    first = _next_month(since.date())
+    first = first_of_next_month(since.date())
     while day_start(first) <= until:
         firsts.append(first)
-        first = _next_month(first)
+        first = first_of_next_month(first)
     return firsts
 
 
@@ -119,9 +115,9 @@ def due(*, session: Session, start: datetime, end: datetime, since: datetime) ->
         return []
     return [
         Due(
-            at=max(start, day_start(first)),
+            at=due_at(first, start),
             rank=(DUE_RANK, first.toordinal()),
-            run=_runner(session, first, max(start, day_start(first))),
+            run=_runner(session, first, due_at(first, start)),
         )
         for first in months
     ]
@@ -166,7 +162,7 @@ def month_interest(
 def pay_month(session: Session, *, month: date, at: datetime) -> dict[str, int]:
     """Pay every saving account of this bank its interest for the month of `month`, in one
     batch through the ledger, at `at` (the start of the next month, or later)."""
-    first, after = month.replace(day=1), _next_month(month)
+    first, after = month.replace(day=1), first_of_next_month(month)
     start, end = day_start(first), day_start(after)
     rates = {row.currency: row.annual_percent for row in list_rates(session=session)}
     bank = institutions.get_own_bank(session=session)

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.core.config import Settings
 from app.core.db import write_transaction
-from app.core.due import Due, Run, due_at
+from app.core.due import Due, Run, due_at, first_of_next_month
 from app.core.identifiers import STORED_ID_MAX
 from app.errors import StandingOrderNotActive, StandingOrderNotFound, ValidationFailed
 from app.models.standing_order import (
@@ -163,8 +163,8 @@ def following(row: StandingOrder, day: date) -> date | None:
         if row.frequency == Frequency.weekly:
             after = day + timedelta(days=7)
         else:
-            year, month = (day.year, day.month + 1) if day.month < 12 else (day.year + 1, 1)
-            after = _on_day(year, month, row.day_of_month)
+            first = first_of_next_month(day)
+            after = _on_day(first.year, first.month, row.day_of_month)
     except (OverflowError, ValueError):  # past the end of the calendar
         return None
     return None if row.end_on is not None and after > row.end_on else after

@@ -178,36 +178,48 @@ def _book(
 
 def _record(
     session: Session,
-    src: ledger.LockedAccount,
-    dst: ledger.LockedAccount,
     order: Order,
     *,
+    from_account_id: int | None,
+    to_account_id: int | None,
     created_at: datetime,
+    status: TransferStatus,
     entry_id: int | None = None,
     execute_on: date | None = None,
-) -> TransferPublic:
+    failure_reason: FailureReason | None = None,
+) -> Transfer:
     transfer = Transfer(
-        from_account_id=src.account.id,
-        to_account_id=dst.account.id,
-        from_iban=src.iban,
-        to_iban=dst.iban,
+        from_account_id=from_account_id,
+        to_account_id=to_account_id,
+        from_iban=order.source,
+        to_iban=order.target,
         amount=order.amount,
         currency=order.currency,
         description=order.description,
         entry_id=entry_id,
-        status=TransferStatus.completed if execute_on is None else TransferStatus.scheduled,
+        status=status,
         execute_on=execute_on,
+        failure_reason=failure_reason,
         created_at=created_at,
     )
     session.add(transfer)
     session.flush()
-    return TransferPublic.model_validate(transfer)
+    return transfer
 
 
 def _transfer_now(session: Session, *, customer_id: uuid.UUID, order: Order) -> TransferPublic:
     src, dst = lock_pair(session, order=order, owner=customer_id)
     entry = _book(session, src=src, dst=dst, order=order)
-    return _record(session, src, dst, order, entry_id=entry.id, created_at=entry.created_at)
+    transfer = _record(
+        session,
+        order,
+        from_account_id=src.account.id,
+        to_account_id=dst.account.id,
+        created_at=entry.created_at,
+        status=TransferStatus.completed,
+        entry_id=entry.id,
+    )
+    return TransferPublic.model_validate(transfer)
 
 
 def _schedule(
@@ -220,7 +232,16 @@ def _schedule(
             " leave it out to transfer now"
         )
     src, dst = lock_pair(session, order=order, owner=customer_id)
-    return _record(session, src, dst, order, execute_on=execute_on, created_at=now)
+    transfer = _record(
+        session,
+        order,
+        from_account_id=src.account.id,
+        to_account_id=dst.account.id,
+        created_at=now,
+        status=TransferStatus.scheduled,
+        execute_on=execute_on,
+    )
+    return TransferPublic.model_validate(transfer)
 
 
 def _due(until: datetime) -> ColumnElement[bool]:
@@ -272,23 +293,17 @@ def run_order(
     """A payment due now from an instruction made earlier (a standing order's occurrence): a
     transfer, completed, or failed with its reason (nothing moved)."""
     booked = _attempt(session, order=order, from_account_id=from_account_id, at=at)
-    transfer = Transfer(
+    return _record(
+        session,
+        order,
         from_account_id=from_account_id,
         to_account_id=booked.to_account_id,
-        from_iban=order.source,
-        to_iban=order.target,
-        amount=order.amount,
-        currency=order.currency,
-        description=order.description,
-        entry_id=booked.entry_id,
+        created_at=at,
         status=_status_of(booked.failure_reason),
+        entry_id=booked.entry_id,
         execute_on=execute_on,
         failure_reason=booked.failure_reason,
-        created_at=at,
     )
-    session.add(transfer)
-    session.flush()
-    return transfer
 
 
 @dataclass(frozen=True)
