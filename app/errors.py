@@ -138,6 +138,14 @@ class StandingOrderNotActive(Conflict):
     message = "Only an active standing order can be cancelled"
 
 
+class CardPaymentNotFound(NotFound):
+    message = "Card payment not found"
+
+
+class CardPaymentNotHeld(Conflict):
+    message = "Only a held card payment can be settled or released"
+
+
 class TransferNotCancellable(Conflict):
     message = "Only a scheduled transfer can be cancelled"
 

@@ -29,6 +29,7 @@ from app.api.routes import (
     admin,
     api_keys,
     auth,
+    card_payments,
     clock,
     customer_directory,
     customers,
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reference.router)
     app.include_router(sandboxes_routes.router)
     app.include_router(clock.router)
+    app.include_router(card_payments.router)
     app.include_router(admin.router, dependencies=[Depends(require_roles(Role.admin))])
     app.include_router(funding.router, dependencies=[Depends(require_roles(Role.admin))])
     app.state.mcp_server = app.state.mcp_http = None

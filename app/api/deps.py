@@ -350,8 +350,21 @@ async def get_standing_order_id(
     return _path_id(order_id, "standing order")
 
 
+async def get_card_payment_id(
+    payment_id: Annotated[
+        str,
+        Path(
+            description="The card payment's id",
+            json_schema_extra={"type": "integer", "minimum": ID_MIN, "maximum": ID_MAX},
+        ),
+    ],
+) -> int:
+    return _path_id(payment_id, "card payment")
+
+
 TransferId = Annotated[int, Depends(get_transfer_id)]
 StandingOrderId = Annotated[int, Depends(get_standing_order_id)]
+CardPaymentId = Annotated[int, Depends(get_card_payment_id)]
 
 IdempotencyKeyHeader = Annotated[
     str | None,

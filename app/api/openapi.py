@@ -58,6 +58,10 @@ TAGS: list[dict[str, str]] = [
     {"name": "reference data", "description": "Countries and currencies"},
     {"name": "sandboxes", "description": "Banks of your own: create, snapshot, restore, fork"},
     {"name": "clock", "description": "The sandbox's time: read it; admins advance and freeze it"},
+    {
+        "name": "card payments",
+        "description": "Simulated card payments (admins): held at once, booked when they settle",
+    },
     {"name": "admin", "description": "Reference data, FX rates and funding (admins)"},
 ]
 

@@ -130,6 +130,8 @@ class Settings(BaseSettings):
     # In real mode a sandbox's time flows: what falls due (scheduled transfers, standing
     # orders, interest) runs this often.
     clock_tick_seconds: float = Field(default=30, gt=0)
+    # A card payment's hold posts to the ledger this many sandbox days after it was placed.
+    card_settlement_days: int = Field(default=2, ge=0, le=30)
 
     bank_name: str = "OpenBank"
     bank_country: str = "NL"

@@ -31,12 +31,11 @@ from app.core.pagination import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE
 from app.core.sandbox_context import sandbox_engine
 from app.errors import AppError
 from app.models.customer import CustomerExists, CustomerListItem
-from app.models.posting import PostingPublic
 from app.models.spending import MONTH_PATTERN
 from app.schemas.customers import CustomerList
 from app.schemas.health import HealthResponse
-from app.schemas.pagination import Page
 from app.schemas.portfolio import Portfolio, PortfolioSummary, SpendingByCategory, TransactionPage
+from app.schemas.statements import StatementPage
 from app.services import accounts, customers, health, portfolio, sandboxes, statements
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -271,20 +270,18 @@ def register_tools(server: MCPServer, *, engine: Engine, settings: Settings) -> 
             int, Field(ge=1, le=MAX_PAGE_SIZE, description="Statement lines per page")
         ] = DEFAULT_PAGE_SIZE,
         before: Cursor = None,
-    ) -> Page[PostingPublic]:
+    ) -> StatementPage:
         """The statement of an account at this bank, newest line first, as
         GET /accounts/{iban}/transactions.
 
         Each line is one posting of the double-entry ledger: signed amount, balance after it,
         counterparty and description. Pass `next_before` as `before` for the next, older page.
+        With the lines: the booked and available balances and the card payments still held.
         Accounts at other institutions (no IBAN in the portfolio) have no statement here.
         """
         with reading() as session:
             account = accounts.get_by_iban(session=session, iban=iban)
-            assert account.id is not None
-            return statements.page(
-                session=session, account_id=account.id, limit=limit, before=before
-            )
+            return statements.page(session=session, account=account, limit=limit, before=before)
 
     # Named `health` for the agent; the function is not, so it does not shadow the module.
     @tool("Service health", name="health")

@@ -22,6 +22,7 @@ from app.models.account import Account  # noqa: E402
 from app.models.api_key import ApiKey  # noqa: E402
 from app.models.asset import Asset  # noqa: E402
 from app.models.auth_session import AuthSession  # noqa: E402
+from app.models.card_payment import CardPayment  # noqa: E402
 from app.models.clock import SandboxClock  # noqa: E402
 from app.models.country import AllowedCountry  # noqa: E402
 from app.models.currency import Currency  # noqa: E402
@@ -49,6 +50,7 @@ __all__ = [
     "ApiKey",
     "Asset",
     "AuthSession",
+    "CardPayment",
     "Currency",
     "Customer",
     "DerivativeTransaction",

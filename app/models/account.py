@@ -6,14 +6,15 @@ from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import field_validator
-from sqlalchemy import CheckConstraint, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import CheckConstraint, UniqueConstraint, text, type_coerce
+from sqlmodel import Field, SQLModel, col
 
 from app.core.clock import UTCDateTime, utcnow
 from app.core.enums import enum_column
 from app.core.identifiers import CURRENCY_SCHEMA
 from app.core.money import MoneyOut, money_column
 from app.core.rows import PublicRow, PublicRows
+from app.models.card_payment import CardPaymentPublic
 from app.models.institution import InstitutionPublic
 
 
@@ -38,6 +39,10 @@ class Account(AccountBase, table=True):
         # An aggregated account at another institution is known by its number there.
         UniqueConstraint("institution_id", "account_number", name="uq_account_institution_number"),
         CheckConstraint("balance >= 0", name="ck_account_balance_non_negative"),
+        # Card holds reserve part of the balance: what is held is never more than it.
+        CheckConstraint(
+            "held >= 0 AND (held = 0 OR held <= balance)", name="ck_account_held_within_balance"
+        ),
         CheckConstraint(
             "iban IS NOT NULL OR account_number IS NOT NULL", name="ck_account_identified"
         ),
@@ -55,7 +60,18 @@ class Account(AccountBase, table=True):
     # Indexed: the foreign key is checked when a currency is removed ("still in use?").
     currency: str = Field(foreign_key="currency.code", max_length=3, index=True)
     balance: Decimal = Field(default=Decimal("0.00"), sa_type=money_column())
+    # The sum of the account's card payments still held (see app/services/card_payments.py).
+    held: Decimal = Field(
+        default=Decimal("0.00"),
+        sa_type=money_column(),
+        sa_column_kwargs={"server_default": text("0")},
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def available_balance(self) -> Decimal:
+        """What can be spent: the booked balance less the card payments held on it."""
+        return self.balance - self.held
 
 
 class AccountOpen(AccountBase):
@@ -76,7 +92,10 @@ class AccountOpen(AccountBase):
 
 class AccountPublic(AccountBase, PublicRow):
     iban: str | None
-    balance: MoneyOut
+    balance: MoneyOut = Field(description="The booked balance: the sum of the account's postings")
+    available_balance: MoneyOut = Field(
+        description="What can be spent: the booked balance less the card payments still held"
+    )
     created_at: datetime
 
 
@@ -117,7 +136,14 @@ class AccountDetail(AccountPublic):
 class AccountsOverview(SQLModel):
     message: str
     accounts: list[AccountPublic]
+    pending: list[CardPaymentPublic] = Field(
+        description="Card payments held on these accounts, not booked yet, oldest first"
+    )
 
 
 # An account as its owner sees it, read straight from the table (see app/core/rows.py).
-ACCOUNT_ROWS = PublicRows(AccountPublic, Account)
+ACCOUNT_ROWS = PublicRows(
+    AccountPublic,
+    Account,
+    available_balance=type_coerce(col(Account.balance) - col(Account.held), money_column()),
+)

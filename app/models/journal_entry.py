@@ -17,6 +17,7 @@ class EntryKind(StrEnum):
     deposit = "deposit"
     withdrawal = "withdrawal"
     interest = "interest"
+    card_payment = "card_payment"
 
 
 class JournalEntry(SQLModel, table=True):
@@ -28,7 +29,7 @@ class JournalEntry(SQLModel, table=True):
     __tablename__ = "journal_entry"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('transfer', 'deposit', 'withdrawal', 'interest')",
+            "kind IN ('transfer', 'deposit', 'withdrawal', 'interest', 'card_payment')",
             name="ck_journal_entry_kind",
         ),
     )

@@ -23,7 +23,7 @@ from app.models.account import ACCOUNT_ROWS, Account, AccountDetail, AccountsOve
 from app.models.customer import Customer
 from app.models.institution import Institution
 from app.models.user import Role, User
-from app.services import clock, institutions, reference
+from app.services import card_payments, clock, institutions, reference
 
 
 def generate_iban(*, session: Session, settings: Settings) -> str:
@@ -105,10 +105,17 @@ _OWN_BANK_ACCOUNTS = (
 
 
 def overview(*, session: Session, customer_id: uuid.UUID) -> AccountsOverview:
-    """The customer's accounts at this bank, oldest first, in one statement."""
+    """The customer's accounts at this bank, oldest first, in one statement, with the card
+    payments held on them."""
     rows = ACCOUNT_ROWS.read(session, _OWN_BANK_ACCOUNTS, customer_id=customer_id)
+    # Card payments are read only when one is held (a second statement, rarely).
+    held = any(row.available_balance != row.balance for row in rows)
     return AccountsOverview(
-        message=f"{len(rows)} account(s) found" if rows else "No accounts yet", accounts=rows
+        message=f"{len(rows)} account(s) found" if rows else "No accounts yet",
+        accounts=rows,
+        pending=card_payments.pending_of_customer(session=session, customer_id=customer_id)
+        if held
+        else [],
     )
 
 

@@ -32,7 +32,7 @@ from app.models.clock import (
     ClockPublic,
     SandboxClock,
 )
-from app.services import interest, standing_orders, transfers
+from app.services import card_payments, interest, standing_orders, transfers
 
 MICROSECOND = timedelta(microseconds=1)
 MAX_STEP = timedelta(days=MAX_ADVANCE_DAYS)
@@ -169,7 +169,7 @@ def catch_up(*, session: Session) -> dict[str, int]:
 
 
 # Everything that falls due as the clock passes, by kind: each lists its due items.
-_DUE_KINDS = (transfers, standing_orders, interest)
+_DUE_KINDS = (card_payments, transfers, standing_orders, interest)
 
 
 def _run_due(session: Session, start: datetime, end: datetime, *, since: datetime) -> Counter[str]:

@@ -28,7 +28,7 @@ from app.errors import (
 from app.models.account import Account, AccountType
 from app.models.customer import Customer, CustomerExists, CustomerRegister
 from app.models.user import Role, User
-from app.services import accounts, clock, ledger, reference, throttle, users
+from app.services import accounts, card_payments, clock, ledger, reference, throttle, users
 
 MINIMUM_AGE = 18
 EARLIEST_BIRTH_YEAR = 1900
@@ -199,6 +199,7 @@ def delete(*, session: Session, customer_id: uuid.UUID) -> None:
     """Delete the customer and, through the ON DELETE CASCADE foreign keys, everything it owns:
     accounts, holdings, transactions, spending, derivatives, logins and their tokens."""
     with write_transaction(session):
+        card_payments.release_all(session=session, customer_id=customer_id)
         ledger.return_balances_to_funding(session=session, customer_id=customer_id)
         result = session.exec(sql_delete(Customer).where(col(Customer.id) == customer_id))
         if result.rowcount == 0:

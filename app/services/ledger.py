@@ -146,6 +146,9 @@ class Entry:
     description: str
     legs: Sequence[Leg]
     at: datetime | None = None
+    # The category its customer postings count in (a card payment's spending category); the
+    # entry's kind when not given.
+    category: str | None = None
 
 
 def record_entry(
@@ -155,11 +158,11 @@ def record_entry(
     description: str,
     legs: Sequence[Leg],
     now: datetime | None = None,
+    category: str | None = None,
 ) -> tuple[JournalEntry, list[Posting]]:
     """Record one movement of money: `record_entries` with one entry."""
-    [recorded] = record_entries(
-        session=session, entries=[Entry(kind=kind, description=description, legs=legs, at=now)]
-    )
+    entry = Entry(kind=kind, description=description, legs=legs, at=now, category=category)
+    [recorded] = record_entries(session=session, entries=[entry])
     return recorded
 
 
@@ -172,7 +175,8 @@ def record_entries(
 
     This is the one door every transfer, deposit and withdrawal goes through. Every rule is
     checked before anything is written: each entry balances, and no leg takes a customer
-    balance below zero (`InsufficientFunds`) counting the entries before it. The legs' ledger
+    balance below what its card payments hold (below zero when none: `InsufficientFunds`),
+    counting the entries before it. The legs' ledger
     accounts must be locked for the unit of work (`lock_accounts`, `funding_account`); their
     `balance` is updated in place. Nothing commits: a failure while writing leaves the caller's
     unit of work to roll back whatever had been written.
@@ -213,7 +217,8 @@ _Balances = dict[tuple[type, int], tuple[_Holder, Decimal]]
 
 def _plan(entries: Sequence[Entry], moment: datetime) -> tuple[list[_Planned], _Balances]:
     """Check every rule, walking the legs in order: each entry balances, and no leg takes a
-    customer balance below zero. Raises before anything is written."""
+    customer balance below what is held on it (so a debit spends the available balance).
+    Raises before anything is written."""
     planned: list[_Planned] = []
     balances: _Balances = {}
     for entry in entries:
@@ -225,16 +230,26 @@ def _plan(entries: Sequence[Entry], moment: datetime) -> tuple[list[_Planned], _
             key = (type(holder), holder.id)
             before = balances[key][1] if key in balances else holder.balance
             after = before + leg.amount
-            if leg.account is not None and after < 0:
-                raise InsufficientFunds(
-                    f"Insufficient funds in account {leg.account.iban}: balance "
-                    f"{to_money(before)} {holder.currency}, needed {to_money(-leg.amount)} "
-                    f"{holder.currency}"
-                )
+            if leg.account is not None and after < leg.account.held:
+                raise _insufficient(leg.account, before, -leg.amount)
             balances[key] = (holder, after)
             steps.append((leg, holder, after))
         planned.append((entry, entry.at or moment, steps))
     return planned, balances
+
+
+def _insufficient(account: Account, balance: Decimal, needed: Decimal) -> InsufficientFunds:
+    currency = account.currency
+    if not account.held:
+        return InsufficientFunds(
+            f"Insufficient funds in account {account.iban}: balance {to_money(balance)} "
+            f"{currency}, needed {to_money(needed)} {currency}"
+        )
+    return InsufficientFunds(
+        f"Insufficient funds in account {account.iban}: available "
+        f"{to_money(balance - account.held)} {currency} (balance {to_money(balance)}, card "
+        f"payments held {to_money(account.held)}), needed {to_money(needed)} {currency}"
+    )
 
 
 _ENTRIES = table_of(JournalEntry)
@@ -369,6 +384,7 @@ _PORTFOLIO_TYPE = {
     EntryKind.deposit: TransactionType.deposit,
     EntryKind.withdrawal: TransactionType.withdrawal,
     EntryKind.interest: TransactionType.interest,
+    EntryKind.card_payment: TransactionType.card,
 }
 
 
@@ -383,7 +399,7 @@ def _mirror_into_portfolios(session: Session, planned: list[_Planned]) -> None:
             "transaction_type": _PORTFOLIO_TYPE[entry.kind],
             "amount": leg.amount,
             "currency": leg.account.currency,
-            "category": entry.kind.value,
+            "category": entry.category or entry.kind.value,
             "counterparty": leg.counterparty_name,
             "description": entry.description,
         }

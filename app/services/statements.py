@@ -1,4 +1,5 @@
-"""Statements: an account's postings, newest first, in keyset pages or as a CSV stream."""
+"""Statements: an account's postings, newest first, in keyset pages (with the account's balances
+and pending card payments) or as a CSV stream."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from app.core.db import new_session
 from app.core.pagination import decode_cursor, encode_cursor, older_than
 from app.core.periods import ANY_TIME, Period
 from app.core.rows import PublicRows
+from app.models.account import Account
 from app.models.journal_entry import JournalEntry
 from app.models.posting import Posting, PostingPublic
-from app.schemas.pagination import Page
+from app.schemas.statements import StatementPage
+from app.services import card_payments
 
 CSV_BATCH = 500
 CSV_COLUMNS = list(PostingPublic.model_fields)
@@ -59,16 +62,25 @@ def _lines(period: Period, before: str | None) -> Select[Any]:
 def page(
     *,
     session: Session,
-    account_id: int,
+    account: Account,
     limit: int,
     before: str | None = None,
     period: Period = ANY_TIME,
-) -> Page[PostingPublic]:
-    rows = LINE_ROWS.read(session, _lines(period, before), account_id=account_id, limit=limit + 1)
+) -> StatementPage:
+    """A page of lines, with the account's booked and available balances and the card payments
+    held on it (read only when something is held)."""
+    assert account.id is not None
+    rows = LINE_ROWS.read(session, _lines(period, before), account_id=account.id, limit=limit + 1)
     lines = rows[:limit]
     last = lines[-1] if len(rows) > limit else None
-    return Page[PostingPublic](
-        items=lines, next_before=encode_cursor(last.created_at, last.id) if last else None
+    return StatementPage(
+        items=lines,
+        next_before=encode_cursor(last.created_at, last.id) if last else None,
+        balance=account.balance,
+        available_balance=account.available_balance,
+        pending=card_payments.pending_on_account(session=session, account_id=account.id)
+        if account.held
+        else [],
     )
 
 

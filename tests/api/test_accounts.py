@@ -29,7 +29,14 @@ def test_open_saving_account_in_usd(client: TestClient, customer: AuthedUser) ->
     response = open_account(client, customer, "saving", "USD")
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"iban", "account_type", "balance", "currency", "created_at"}
+    assert set(body) == {
+        "iban",
+        "account_type",
+        "balance",
+        "available_balance",
+        "currency",
+        "created_at",
+    }
     assert (body["account_type"], body["currency"], body["balance"]) == ("saving", "USD", "0.00")
     iban = IBAN(body["iban"])
     assert iban.bank_code == "OPNB"
@@ -150,7 +157,14 @@ def test_overview_lists_accounts_in_opening_order(client: TestClient, customer: 
         (investment["iban"], "investment", "GBP", "0.00"),
     ]
     for account in body["accounts"]:
-        assert set(account) == {"iban", "account_type", "balance", "currency", "created_at"}
+        assert set(account) == {
+            "iban",
+            "account_type",
+            "balance",
+            "available_balance",
+            "currency",
+            "created_at",
+        }
         assert isinstance(account["balance"], str)
 
 
@@ -174,7 +188,7 @@ def test_overview_with_no_accounts_is_an_empty_list(
         session.commit()
     response = client.get("/accounts/overview", headers=customer.headers)
     assert response.status_code == 200
-    assert response.json() == {"message": "No accounts yet", "accounts": []}
+    assert response.json() == {"message": "No accounts yet", "accounts": [], "pending": []}
 
 
 def test_overview_without_token_is_401(client: TestClient) -> None:

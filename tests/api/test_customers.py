@@ -60,7 +60,14 @@ def test_register_returns_login_and_first_account(client: TestClient) -> None:
     assert DEFAULT_PASSWORD not in response.text
     assert response.headers["cache-control"] == "no-store"
     account = body["account"]
-    assert set(account) == {"iban", "account_type", "balance", "currency", "created_at"}
+    assert set(account) == {
+        "iban",
+        "account_type",
+        "balance",
+        "available_balance",
+        "currency",
+        "created_at",
+    }
     assert account["account_type"] == "checking"
     assert account["currency"] == "EUR"
     assert account["balance"] == "0.00"

@@ -60,6 +60,7 @@ def test_account_detail_for_the_owner(client: TestClient, history: AuthedUser) -
         "currency": "EUR",
         "iban": history.iban,
         "balance": "75.00",
+        "available_balance": "75.00",
         "created_at": response.json()["created_at"],
         "customer_oid": history.customer_oid,
         "holder_name": "Alice Example",
@@ -329,7 +330,13 @@ def test_csv_neutralises_spreadsheet_formulas(
 
 
 def test_a_new_account_has_an_empty_statement(client: TestClient, customer: AuthedUser) -> None:
-    assert lines(client, customer.headers, customer.iban) == {"items": [], "next_before": None}
+    assert lines(client, customer.headers, customer.iban) == {
+        "items": [],
+        "next_before": None,
+        "balance": "0.00",
+        "available_balance": "0.00",
+        "pending": [],
+    }
     response = client.get(
         f"/accounts/{customer.iban}/transactions",
         params={"format": "csv"},

@@ -80,7 +80,7 @@ def _decimal_ok(value: object, places: int, max_digits: int) -> bool:
 def _fix_body(body: dict[str, object], *, path: str = "") -> None:
     from datetime import date
 
-    for field in ("from_iban", "to_iban"):
+    for field in ("from_iban", "to_iban", "iban"):
         if field in body and not _valid_iban(body[field]):
             body[field] = _iban(2 if field == "to_iban" else 1)
     if "to_iban" in body and body.get("from_iban") == body["to_iban"]:
@@ -93,6 +93,8 @@ def _fix_body(body: dict[str, object], *, path: str = "") -> None:
             body[field] = "NL"
     if "name" in body and not _name_ok(body["name"]) and "/snapshots" not in path:
         body["name"] = "Jane Doe"  # a person's, an API key's or a sandbox's name
+    if "merchant" in body and not _name_ok(body["merchant"]):
+        body["merchant"] = "Albert Heijn"
     for field in ("address", "id_document"):
         if isinstance(body.get(field), str) and len(body[field].strip()) < 2:
             body[field] = "NL1234567"

@@ -79,3 +79,23 @@ def test_customer_users_need_a_customer(session: Session, customer: AuthedUser) 
     with pytest.raises(IntegrityError, match="ck_user_customer_link"):
         session.execute(text("""UPDATE "user" SET customer_id = NULL WHERE username = 'alice'"""))
     session.rollback()
+
+
+def test_holding_more_than_the_balance_is_refused_by_the_database(
+    session: Session, customer: AuthedUser
+) -> None:
+    session.execute(
+        text("UPDATE account SET balance = 1000 WHERE iban = :iban"), {"iban": customer.iban}
+    )
+    session.commit()
+    for held in (1001, -1):
+        with pytest.raises(IntegrityError, match="ck_account_held_within_balance"):
+            session.execute(
+                text("UPDATE account SET held = :held WHERE iban = :iban"),
+                {"held": held, "iban": customer.iban},
+            )
+        session.rollback()
+    session.execute(
+        text("UPDATE account SET held = 1000 WHERE iban = :iban"), {"iban": customer.iban}
+    )
+    session.commit()

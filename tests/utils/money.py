@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from app.core.db import new_session
 from app.models.account import Account
+from app.models.card_payment import CardPayment, CardPaymentStatus
 from app.models.funding_account import FundingAccount
 from app.models.institution import Institution
 from app.models.journal_entry import JournalEntry
@@ -121,9 +122,18 @@ def assert_ledger_consistent(engine: Engine) -> LedgerTotals:
             .join(Institution, col(Institution.id) == col(Account.institution_id))
             .where(col(Institution.is_own_bank))
         ).all()
+        # What an account has held is the sum of its card payments still held, within its
+        # balance.
+        held: dict[int, Decimal] = defaultdict(Decimal)
+        for payment in session.exec(
+            select(CardPayment).where(col(CardPayment.status) == CardPaymentStatus.held)
+        ).all():
+            held[payment.account_id] += payment.amount
         for account in accounts:
             assert account.balance >= 0, f"negative balance on {account.iban}"
             assert account.balance == running.get(("account", account.id or 0), Decimal(0))
+            assert account.held == held.get(account.id or 0, Decimal(0)), f"held on {account.iban}"
+            assert 0 <= account.held <= account.balance
         funds = session.exec(select(FundingAccount)).all()
         for fund in funds:
             assert fund.balance == running.get(("funding", fund.id or 0), Decimal(0))

@@ -27,9 +27,8 @@ from app.models.account import (
     AccountPublic,
     AccountsOverview,
 )
-from app.models.posting import PostingPublic
 from app.schemas.errors import error_responses
-from app.schemas.pagination import Page
+from app.schemas.statements import StatementPage
 from app.services import accounts, statements
 
 router = api_router(prefix="/accounts", tags=["accounts"])
@@ -85,7 +84,7 @@ def account_detail(account: ReadableAccount, session: SessionDep) -> AccountDeta
 @router.get(
     "/{iban:iban}/transactions",
     summary="The account's statement, newest first (JSON pages, or CSV)",
-    response_model=Page[PostingPublic],
+    response_model=StatementPage,
     responses={
         **error_responses(400, 401, 404, 422),
         200: {
@@ -124,7 +123,7 @@ async def account_transactions(
     ] = None,
     output: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
     accept: Annotated[str | None, Header()] = None,
-) -> Page[PostingPublic] | StreamingResponse:
+) -> StatementPage | StreamingResponse:
     # The caller and the account are read in the same worker step as the page (one hop); a bad
     # `from` or `to` is a 400 only for a caller who may read the account.
     def readable(session: Session) -> Account:
@@ -146,11 +145,9 @@ async def account_transactions(
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
 
-    def page(session: Session) -> Page[PostingPublic]:
-        account = readable(session)
-        assert account.id is not None
+    def page(session: Session) -> StatementPage:
         return statements.page(
-            session=session, account_id=account.id, limit=limit, before=before, period=period()
+            session=session, account=readable(session), limit=limit, before=before, period=period()
         )
 
     return await in_worker_thread(engine, page)
