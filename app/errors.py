@@ -146,6 +146,18 @@ class CardPaymentNotHeld(Conflict):
     message = "Only a held card payment can be settled or released"
 
 
+class PersonaNotFound(NotFound):
+    message = "Persona not found"
+
+
+class PersonaExists(Conflict):
+    message = "The customer has a persona already"
+
+
+class NoCheckingAccount(Conflict):
+    message = "The customer has no checking account at this bank"
+
+
 class TransferNotCancellable(Conflict):
     message = "Only a scheduled transfer can be cancelled"
 

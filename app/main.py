@@ -35,6 +35,7 @@ from app.api.routes import (
     customers,
     docs,
     funding,
+    personas,
     portfolio,
     reference,
     root,
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sandboxes_routes.router)
     app.include_router(clock.router)
     app.include_router(card_payments.router)
+    app.include_router(personas.router)
     app.include_router(admin.router, dependencies=[Depends(require_roles(Role.admin))])
     app.include_router(funding.router, dependencies=[Depends(require_roles(Role.admin))])
     app.state.mcp_server = app.state.mcp_http = None

@@ -62,6 +62,10 @@ TAGS: list[dict[str, str]] = [
         "name": "card payments",
         "description": "Simulated card payments (admins): held at once, booked when they settle",
     },
+    {
+        "name": "personas",
+        "description": "Lives for customers (admins): income, bills and spending as time passes",
+    },
     {"name": "admin", "description": "Reference data, FX rates and funding (admins)"},
 ]
 

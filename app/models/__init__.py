@@ -34,6 +34,7 @@ from app.models.idempotency_key import IdempotencyKey  # noqa: E402
 from app.models.institution import Institution  # noqa: E402
 from app.models.interest import InterestRate  # noqa: E402
 from app.models.journal_entry import JournalEntry  # noqa: E402
+from app.models.persona import Persona  # noqa: E402
 from app.models.portfolio_transaction import PortfolioTransaction  # noqa: E402
 from app.models.posting import Posting  # noqa: E402
 from app.models.refresh_token import RefreshToken  # noqa: E402
@@ -60,6 +61,7 @@ __all__ = [
     "Institution",
     "InterestRate",
     "JournalEntry",
+    "Persona",
     "PortfolioTransaction",
     "Posting",
     "RefreshToken",

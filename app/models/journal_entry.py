@@ -18,6 +18,8 @@ class EntryKind(StrEnum):
     withdrawal = "withdrawal"
     interest = "interest"
     card_payment = "card_payment"
+    income = "income"
+    payment = "payment"
 
 
 class JournalEntry(SQLModel, table=True):
@@ -29,7 +31,8 @@ class JournalEntry(SQLModel, table=True):
     __tablename__ = "journal_entry"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('transfer', 'deposit', 'withdrawal', 'interest', 'card_payment')",
+            "kind IN ('transfer', 'deposit', 'withdrawal', 'interest', 'card_payment', 'income', "
+            "'payment')",
             name="ck_journal_entry_kind",
         ),
     )

@@ -3,22 +3,26 @@
 A hold lowers the account's available balance at once (`Account.held` grows by its amount) and
 its booked balance not at all. It posts, as a `card_payment` journal entry from the account to
 the bank's funding account for the currency (the card scheme's side), when the sandbox's clock
-reaches `settles_at` (CARD_SETTLEMENT_DAYS after it was placed) or when settled on request; or
-it is released, and the money is available again. Every debit of the ledger is checked against
-the available balance, so a hold can always post.
+reaches `settles_at` (the start of the day CARD_SETTLEMENT_DAYS after the day it was placed)
+or when settled on request; or it is released, and the money is available again. A posted
+payment counts in its customer's spending (the portfolio's spending rows are their sums). Every
+debit of the ledger is checked against the available balance, so a hold can always post.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, func, insert
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
-from app.core.db import write_transaction
-from app.core.due import Due, Run
+from app.core.db import table_of, write_transaction
+from app.core.due import Due, Run, day_start
 from app.core.identifiers import STORED_ID_MAX
 from app.core.money import to_money
 from app.errors import (
@@ -36,7 +40,7 @@ from app.models.card_payment import (
     CardPaymentStatus,
 )
 from app.models.journal_entry import EntryKind
-from app.services import accounts, clock, ledger
+from app.services import accounts, clock, ledger, spending
 
 # Ties at one moment: holds settle first (settling changes no available balance).
 DUE_RANK = 0
@@ -60,22 +64,59 @@ def hold(*, session: Session, settings: Settings, data: CardPaymentCreate) -> Ca
                 f"{account.currency} available, the payment needs {amount} {account.currency}"
             )
         now = clock.now(session)
-        assert account.id is not None
-        row = CardPayment(
-            account_id=account.id,
-            iban=iban,
-            amount=amount,
-            currency=account.currency,
-            merchant=data.merchant,
-            category=data.category,
-            held_at=now,
-            settles_at=now + timedelta(days=settings.card_settlement_days),
+        [payment_id] = place(
+            session,
+            [Hold(locked, amount, data.merchant, data.category, now)],
+            settlement_days=settings.card_settlement_days,
         )
-        account.held += amount
-        session.add_all([account, row])
-        session.flush()
-        public = CardPaymentPublic.model_validate(row)
+        public = get(session=session, payment_id=payment_id)
     return public
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A card payment to hold: on a locked account at this bank, its amount within the available
+    balance (checked by the caller), at a moment."""
+
+    account: ledger.LockedAccount
+    amount: Decimal
+    merchant: str
+    category: str
+    at: datetime
+
+
+def place(session: Session, holds: Sequence[Hold], *, settlement_days: int) -> list[int]:
+    """Hold card payments, in one batch: their rows, each to settle at the start of the day
+    `settlement_days` after its own (never before it was made), and each account's `held`
+    grown by their amounts. Returns their ids, in order."""
+    if not holds:
+        return []
+    rows = []
+    for hold in holds:
+        assert hold.account.account.id is not None
+        settles = day_start(hold.at.date() + timedelta(days=settlement_days))
+        rows.append(
+            {
+                "account_id": hold.account.account.id,
+                "iban": hold.account.iban,
+                "amount": hold.amount,
+                "currency": hold.account.account.currency,
+                "merchant": hold.merchant,
+                "category": hold.category,
+                "status": CardPaymentStatus.held,
+                "held_at": hold.at,
+                "settles_at": max(settles, hold.at),
+            }
+        )
+        hold.account.account.held += hold.amount
+    statement = insert(_PAYMENTS).returning(_PAYMENTS.c.id, sort_by_parameter_order=True)
+    ids = list(session.execute(statement, rows).scalars())
+    session.add_all({id(h.account.account): h.account.account for h in holds}.values())
+    session.flush()
+    return ids
+
+
+_PAYMENTS = table_of(CardPayment)
 
 
 def get(*, session: Session, payment_id: int) -> CardPaymentPublic:
@@ -86,7 +127,7 @@ def settle(*, session: Session, payment_id: int) -> CardPaymentPublic:
     """Post a held payment now (409 once it was posted or released)."""
     with write_transaction(session):
         row = _held(session, payment_id)
-        _post(session, row, clock.now(session))
+        post(session, [row], clock.now(session))
         public = CardPaymentPublic.model_validate(row)
     return public
 
@@ -168,84 +209,105 @@ def _held(session: Session, payment_id: int) -> CardPayment:
     return row
 
 
-def _lift(session: Session, row: CardPayment) -> ledger.LockedAccount:
+def _lift(session: Session, row: CardPayment) -> None:
     """Take the hold off its account (locked, its new `held` flushed before anything else
     moves its balance)."""
     locked = ledger.lock_accounts(session=session, ibans=[row.iban])[row.iban]
     locked.account.held -= row.amount
     session.add(locked.account)
     session.flush()
-    return locked
 
 
-def _post(session: Session, row: CardPayment, at: datetime) -> None:
-    """Book a held payment: the hold comes off, the entry takes the money."""
-    locked = _lift(session, row)
-    fund = ledger.funding_account(session=session, currency=row.currency)
-    entry, _ = ledger.record_entry(
+def post(session: Session, rows: Sequence[CardPayment], at: datetime) -> None:
+    """Book held payments, in one batch: their holds come off their accounts (locked), one
+    `card_payment` entry each takes the money to the bank's funding account for the currency,
+    and each counts in its customer's spending for the month it posts in."""
+    if not rows:
+        return
+    locked = ledger.lock_accounts(session=session, ibans={row.iban for row in rows})
+    for row in rows:
+        locked[row.iban].account.held -= row.amount
+    session.add_all(holder.account for holder in locked.values())
+    session.flush()  # the holds come off before the balances move (the held <= balance check)
+    funds = {
+        currency: ledger.funding_account(session=session, currency=currency)
+        for currency in sorted({row.currency for row in rows})
+    }
+    entries = []
+    for row in rows:
+        holder = locked[row.iban]
+        entries.append(
+            ledger.Entry(
+                kind=EntryKind.card_payment,
+                description=f"Card payment: {row.merchant}",
+                at=at,
+                category=row.category,
+                legs=[
+                    ledger.Leg(-row.amount, account=holder.account, counterparty_name=row.merchant),
+                    ledger.Leg(
+                        row.amount,
+                        funding=funds[row.currency],
+                        counterparty_iban=holder.iban,
+                        counterparty_name=holder.holder_name,
+                    ),
+                ],
+            )
+        )
+    recorded = ledger.record_entries(session=session, entries=entries)
+    for row, (entry, _) in zip(rows, recorded, strict=True):
+        row.status = CardPaymentStatus.posted
+        row.posted_at = at
+        row.entry_id = entry.id
+    session.add_all(rows)
+    session.flush()
+    spending.add(
         session=session,
-        kind=EntryKind.card_payment,
-        description=f"Card payment: {row.merchant}",
-        now=at,
-        category=row.category,
-        legs=[
-            ledger.Leg(-row.amount, account=locked.account, counterparty_name=row.merchant),
-            ledger.Leg(
-                row.amount,
-                funding=fund,
-                counterparty_iban=locked.iban,
-                counterparty_name=locked.holder_name,
-            ),
+        amounts=[
+            (locked[row.iban].account.customer_id, at, row.category, row.currency, row.amount)
+            for row in rows
         ],
     )
-    row.status = CardPaymentStatus.posted
-    row.posted_at = at
-    row.entry_id = entry.id
-    session.add(row)
-    session.flush()
 
 
 # --- as the clock passes ---------------------------------------------------------------------
 
 
-def any_due(*, session: Session, since: datetime, until: datetime) -> bool:
-    """Whether a hold settles by `until` (a read, on the status/settlement index)."""
-    return (
-        session.exec(
-            select(CardPayment.id)
-            .where(
-                col(CardPayment.status) == CardPaymentStatus.held,
-                col(CardPayment.settles_at) <= until,
-            )
-            .limit(1)
-        ).first()
-        is not None
-    )
+def next_due(*, session: Session, after: datetime) -> datetime | None:
+    """When the next held payment settles (it may be before `after`: overdue)."""
+    return session.exec(
+        select(func.min(CardPayment.settles_at)).where(
+            col(CardPayment.status) == CardPaymentStatus.held
+        )
+    ).one()
 
 
-def due(*, session: Session, start: datetime, end: datetime, since: datetime) -> list[Due]:
-    """Every hold that settles by `end`, each posted at its moment (or at `start` when that
-    passed before it). The caller holds the clock's lock."""
+def due(
+    *, session: Session, start: datetime, end: datetime, since: datetime, settings: Settings
+) -> list[Due]:
+    """The holds that settle by `end`, posted in one batch per settlement moment (or at `start`
+    when that passed before it). The caller holds the clock's lock."""
     rows = session.exec(
         select(CardPayment)
         .where(
             col(CardPayment.status) == CardPaymentStatus.held,
             col(CardPayment.settles_at) <= end,
         )
-        .order_by(col(CardPayment.id))
+        .order_by(col(CardPayment.settles_at), col(CardPayment.id))
         .with_for_update()
     ).all()
-    items = []
+    by_moment: dict[datetime, list[CardPayment]] = {}
     for row in rows:
-        assert row.id is not None
-        at = max(start, row.settles_at)
-        items.append(Due(at=at, rank=(DUE_RANK, row.id), run=_runner(session, row, at)))
+        by_moment.setdefault(max(start, row.settles_at), []).append(row)
+    items = []
+    for at, batch in by_moment.items():
+        assert batch[0].id is not None
+        items.append(Due(at=at, rank=(DUE_RANK, batch[0].id), run=_runner(session, batch, at)))
     return items
 
 
-def _runner(session: Session, row: CardPayment, at: datetime) -> Run:
+def _runner(session: Session, rows: list[CardPayment], at: datetime) -> Run:
     def run() -> dict[str, int]:
-        _post(session, row, at)
-        return {"card_payment.posted": 1}
+        post(session, rows, at)
+        return {"card_payment.posted": len(rows)}
 
     return run

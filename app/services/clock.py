@@ -20,8 +20,9 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from app.core.clock import utcnow
+from app.core.config import Settings
 from app.core.db import insert_if_absent, table_of, write_transaction
-from app.core.due import run_in_order
+from app.core.due import day_start, run_in_order
 from app.errors import ClockCannotGoBack, ClockOutOfRange, ValidationFailed
 from app.models.clock import (
     CLOCK_ROW_ID,
@@ -32,7 +33,7 @@ from app.models.clock import (
     ClockPublic,
     SandboxClock,
 )
-from app.services import card_payments, interest, standing_orders, transfers
+from app.services import card_payments, interest, personas, standing_orders, transfers
 
 MICROSECOND = timedelta(microseconds=1)
 MAX_STEP = timedelta(days=MAX_ADVANCE_DAYS)
@@ -82,7 +83,7 @@ def _public(offset_us: int, frozen_at: datetime | None, wall: datetime) -> Clock
     )
 
 
-def advance(*, session: Session, data: ClockAdvance) -> ClockAdvanced:
+def advance(*, session: Session, settings: Settings, data: ClockAdvance) -> ClockAdvanced:
     """Move the clock forward by `days`/`hours` or to `to`, in one unit of work with what falls
     due on the way (two advances at once run one after the other, each from where the other
     left the clock)."""
@@ -108,7 +109,7 @@ def advance(*, session: Session, data: ClockAdvance) -> ClockAdvanced:
             if step > LATEST - start:
                 raise ClockOutOfRange(f"{_BEYOND}: it is at {start.isoformat()}")
         end = start + step
-        executed = _run_due(session, start, end, since=clock.due_through or start)
+        executed = _run_due(session, settings, start, end, since=clock.due_through or start)
         clock.due_through = end
         if clock.frozen_at is not None:
             clock.frozen_at = end
@@ -145,7 +146,7 @@ def unfreeze(*, session: Session) -> ClockPublic:
     return public
 
 
-def catch_up(*, session: Session) -> dict[str, int]:
+def catch_up(*, session: Session, settings: Settings) -> dict[str, int]:
     """Run what fell due while the clock flowed with the wall clock (real mode), at the clock's
     time: the background runner's step, every CLOCK_TICK_SECONDS. It reads first and takes the
     clock's lock (a write) only when something is due; under the lock each due item runs once,
@@ -154,7 +155,8 @@ def catch_up(*, session: Session) -> dict[str, int]:
     moment = utcnow() if row is None else _time_of(row.offset_us, row.frozen_at, utcnow())
     since = None if row is None else row.due_through
     if since is not None and not any(
-        kind.any_due(session=session, since=since, until=moment) for kind in _DUE_KINDS
+        (due := kind.next_due(session=session, after=since)) is not None and due <= moment
+        for kind in _DUE_KINDS
     ):
         return {}
     with write_transaction(session):
@@ -162,23 +164,48 @@ def catch_up(*, session: Session) -> dict[str, int]:
         moment = _time_of(clock.offset_us, clock.frozen_at, utcnow())
         # The first tick of a bank only marks where its time starts counting.
         since = clock.due_through or moment
-        executed = _run_due(session, moment, moment, since=since)
+        executed = _run_due(session, settings, moment, moment, since=since)
         clock.due_through = max(since, moment)
         session.add(clock)
     return dict(sorted(executed.items()))
 
 
-# Everything that falls due as the clock passes, by kind: each lists its due items.
-_DUE_KINDS = (card_payments, transfers, standing_orders, interest)
+# Everything that falls due as the clock passes, by kind: each says when its next item falls
+# due (`next_due`) and lists its items due by a moment (`due`).
+_DUE_KINDS = (card_payments, transfers, standing_orders, interest, personas)
 
 
-def _run_due(session: Session, start: datetime, end: datetime, *, since: datetime) -> Counter[str]:
+def _run_due(
+    session: Session, settings: Settings, start: datetime, end: datetime, *, since: datetime
+) -> Counter[str]:
     """What falls due by `end`, of every kind, run in time order in the caller's unit of work
     (which holds the clock's lock: each item runs once). `since` is how far due work had run
-    (what is due at a moment, such as a month's interest, counts after it)."""
-    items = [
-        item
-        for kind in _DUE_KINDS
-        for item in kind.due(session=session, start=start, end=end, since=since)
-    ]
-    return run_in_order(items)
+    (what is due at a moment, such as a month's interest, counts after it).
+
+    It runs a day at a time, skipping the days on which nothing falls due: what an item makes
+    due later in the same advance (a card payment placed today settles in two days) runs on
+    its day, in order with the rest."""
+    ran: Counter[str] = Counter()
+    done, earliest = since, start
+    while True:
+        upcoming = [
+            moment
+            for kind in _DUE_KINDS
+            if (moment := kind.next_due(session=session, after=done)) is not None
+        ]
+        if not upcoming or min(upcoming) > end:
+            return ran
+        # The day of the first item due (overdue ones run at `start`), never a day run before.
+        day = max(min(upcoming), earliest).date()
+        window = min(end, day_start(day + timedelta(days=1)) - MICROSECOND)
+        items = [
+            item
+            for kind in _DUE_KINDS
+            for item in kind.due(
+                session=session, start=start, end=window, since=done, settings=settings
+            )
+        ]
+        ran.update(run_in_order(items))
+        if window >= end:
+            return ran
+        done, earliest = max(done, window), window + MICROSECOND

@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.core.config import Settings
 from app.core.db import write_transaction
 from app.core.due import Due, Run, day_start, due_at, first_of_next_month
 from app.core.money import CENT
@@ -103,11 +104,17 @@ def month_ends(since: datetime, until: datetime) -> list[date]:
     return firsts
 
 
-def any_due(*, session: Session, since: datetime, until: datetime) -> bool:
-    return bool(month_ends(since, until))
+def next_due(*, session: Session, after: datetime) -> datetime | None:
+    """The next month's payment run: the start of the month after `after`'s (none while no
+    saving account could earn)."""
+    if not _any_saving_account(session):
+        return None
+    return day_start(first_of_next_month(after.date()))
 
 
-def due(*, session: Session, start: datetime, end: datetime, since: datetime) -> list[Due]:
+def due(
+    *, session: Session, start: datetime, end: datetime, since: datetime, settings: Settings
+) -> list[Due]:
     """A payment run for every month that ends after `since` and by `end` (none while no
     saving account could earn)."""
     months = month_ends(since, end)

@@ -149,6 +149,9 @@ class Entry:
     # The category its customer postings count in (a card payment's spending category); the
     # entry's kind when not given.
     category: str | None = None
+    # How the portfolio's history shows its customer postings, when not as the kind says (an
+    # income that is a salary).
+    transaction_type: TransactionType | None = None
 
 
 def record_entry(
@@ -385,6 +388,8 @@ _PORTFOLIO_TYPE = {
     EntryKind.withdrawal: TransactionType.withdrawal,
     EntryKind.interest: TransactionType.interest,
     EntryKind.card_payment: TransactionType.card,
+    EntryKind.income: TransactionType.deposit,
+    EntryKind.payment: TransactionType.payment,
 }
 
 
@@ -396,7 +401,7 @@ def _mirror_into_portfolios(session: Session, planned: list[_Planned]) -> None:
             "customer_id": leg.account.customer_id,
             "account_id": leg.account.id,
             "occurred_at": at,
-            "transaction_type": _PORTFOLIO_TYPE[entry.kind],
+            "transaction_type": entry.transaction_type or _PORTFOLIO_TYPE[entry.kind],
             "amount": leg.amount,
             "currency": leg.account.currency,
             "category": entry.category or entry.kind.value,

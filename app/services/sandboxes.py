@@ -588,7 +588,7 @@ def catch_up_clocks(*, hub: SandboxHub, default: Engine) -> int:
             if engine is None:
                 continue
             with new_session(engine) as session:
-                executed = clock.catch_up(session=session)
+                executed = clock.catch_up(session=session, settings=hub.settings)
         finally:
             if gate is not None:
                 gate.leave()

@@ -14,11 +14,12 @@ import calendar
 import uuid
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
 from app.core.db import write_transaction
-from app.core.due import Due, Run, due_at, first_of_next_month
+from app.core.due import Due, Run, day_start, due_at, first_of_next_month
 from app.core.identifiers import STORED_ID_MAX
 from app.errors import StandingOrderNotActive, StandingOrderNotFound, ValidationFailed
 from app.models.standing_order import (
@@ -170,22 +171,19 @@ def following(row: StandingOrder, day: date) -> date | None:
     return None if row.end_on is not None and after > row.end_on else after
 
 
-def any_due(*, session: Session, since: datetime, until: datetime) -> bool:
-    """Whether an occurrence falls due by `until` (a read, on the status/next date index)."""
-    return (
-        session.exec(
-            select(StandingOrder.id)
-            .where(
-                col(StandingOrder.status) == StandingOrderStatus.active,
-                col(StandingOrder.next_on) <= until.date(),
-            )
-            .limit(1)
-        ).first()
-        is not None
-    )
+def next_due(*, session: Session, after: datetime) -> datetime | None:
+    """When the next occurrence falls due (it may be before `after`: overdue)."""
+    day = session.exec(
+        select(func.min(StandingOrder.next_on)).where(
+            col(StandingOrder.status) == StandingOrderStatus.active
+        )
+    ).one()
+    return None if day is None else day_start(day)
 
 
-def due(*, session: Session, start: datetime, end: datetime, since: datetime) -> list[Due]:
+def due(
+    *, session: Session, start: datetime, end: datetime, since: datetime, settings: Settings
+) -> list[Due]:
     """Every occurrence that falls due by `end`, each to run at the start of its day (or at
     `start` when that day began before it). The caller holds the clock's lock."""
     rows = session.exec(

@@ -8,13 +8,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.config import Settings
 from app.core.db import write_transaction
-from app.core.due import Due, Run, due_at
+from app.core.due import Due, Run, day_start, due_at
 from app.core.identifiers import STORED_ID_MAX
 from app.core.money import to_money
 from app.core.pagination import encode_cursor, older_than
@@ -251,12 +251,19 @@ def _due(until: datetime) -> ColumnElement[bool]:
     )
 
 
-def any_due(*, session: Session, since: datetime, until: datetime) -> bool:
-    """Whether a scheduled transfer falls due by `until` (a read, on the status/date index)."""
-    return session.exec(select(Transfer.id).where(_due(until)).limit(1)).first() is not None
+def next_due(*, session: Session, after: datetime) -> datetime | None:
+    """When the next scheduled transfer falls due (it may be before `after`: overdue)."""
+    day = session.exec(
+        select(func.min(Transfer.execute_on)).where(
+            col(Transfer.status) == TransferStatus.scheduled
+        )
+    ).one()
+    return None if day is None else day_start(day)
 
 
-def due(*, session: Session, start: datetime, end: datetime, since: datetime) -> list[Due]:
+def due(
+    *, session: Session, start: datetime, end: datetime, since: datetime, settings: Settings
+) -> list[Due]:
     """The scheduled transfers whose date falls by `end`, each to run at the start of its day
     (or at `start` when that day began before it), in the caller's unit of work, which holds the
     clock: each runs once."""

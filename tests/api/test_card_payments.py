@@ -5,6 +5,7 @@ books nothing. Every debit is checked against the available balance."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import Engine
 
 from app.core.config import Settings
 from app.core.db import new_session
+from app.core.due import day_start
 from app.main import create_app
 from app.services import clock
 from tests.api.test_clock import advance, at, freeze
@@ -68,7 +70,9 @@ def test_a_hold_lowers_available_at_once_and_booked_only_when_it_posts(
         "groceries",
     )
     assert at(held["held_at"]) == now
-    assert at(held["settles_at"]) == now + timedelta(days=2)  # CARD_SETTLEMENT_DAYS
+    # CARD_SETTLEMENT_DAYS later, at the start of that day
+    settles = day_start(now.date() + timedelta(days=2))
+    assert at(held["settles_at"]) == settles
     assert held["posted_at"] is None
     assert held["entry_id"] is None
     assert balances(client, customer) == ("100.00", "69.75")
@@ -85,14 +89,14 @@ def test_a_hold_lowers_available_at_once_and_booked_only_when_it_posts(
     assert [p["id"] for p in page["pending"]] == [held["id"]]
     assert [line["kind"] for line in page["items"]] == ["deposit"]  # no line until it posts
 
-    # A day later it is still held; at two days it posts, on its settlement moment.
+    # A day later it is still held; two days later it has posted, at its settlement moment.
     assert advance(client, admin_headers, days=1)["executed"] == {}
     assert balances(client, customer) == ("100.00", "69.75")
     assert advance(client, admin_headers, days=1)["executed"] == {"card_payment.posted": 1}
     assert balances(client, customer) == ("69.75", "69.75")
     posted = client.get(f"{PATH}/{held['id']}", headers=admin_headers).json()
     assert posted["status"] == "posted"
-    assert at(posted["posted_at"]) == now + timedelta(days=2)
+    assert at(posted["posted_at"]) == settles
 
     page = client.get(f"/accounts/{customer.iban}/transactions", headers=customer.headers).json()
     line = page["items"][0]
@@ -102,7 +106,7 @@ def test_a_hold_lowers_available_at_once_and_booked_only_when_it_posts(
         "69.75",
     )
     assert (line["entry_id"], line["counterparty_name"]) == (posted["entry_id"], "Jumbo")
-    assert at(line["created_at"]) == now + timedelta(days=2)
+    assert at(line["created_at"]) == settles
     assert page["pending"] == []
     assert client.get("/accounts/overview", headers=customer.headers).json()["pending"] == []
 
@@ -114,6 +118,20 @@ def test_a_hold_lowers_available_at_once_and_booked_only_when_it_posts(
     assert [(t["amount"], t["category"], t["counterparty"]) for t in card] == [
         ("-30.25", "groceries", "Jumbo")
     ]
+    # And it counts in the customer's spending for the month it posted in.
+    portfolio = client.get(
+        f"/user-portfolio/{customer.customer_oid}", headers=customer.headers
+    ).json()
+    assert [(s["month"], s["category"], s["amount"]) for s in portfolio["spending"]] == [
+        (settles.strftime("%Y-%m"), "groceries", "30.25")
+    ]
+    another = hold(client, admin_headers, customer.iban, "4.75", merchant="Lidl")
+    assert client.post(f"{PATH}/{another['id']}/settle", headers=admin_headers).status_code == 200
+    portfolio = client.get(
+        f"/user-portfolio/{customer.customer_oid}", headers=customer.headers
+    ).json()
+    groceries = [s for s in portfolio["spending"] if s["category"] == "groceries"]
+    assert sum(Decimal(s["amount"]) for s in groceries) == Decimal("35.00")
     assert_ledger_consistent(engine)
 
 
@@ -313,12 +331,14 @@ def test_the_settlement_delay_is_a_setting_and_due_holds_post_as_time_flows(
         alice = register_customer(client, "alice")
         deposit(client, admin, alice.iban, "20.00")
         held = hold(client, admin, alice.iban, "5.00")
-        assert held["settles_at"] == held["held_at"]
+        assert held["settles_at"] == held["held_at"]  # never before it was made
 
         # The background step (real mode) posts what fell due.
         with new_session(engine) as session:
-            assert clock.catch_up(session=session) == {"card_payment.posted": 1}
+            assert clock.catch_up(session=session, settings=settled_at_once) == {
+                "card_payment.posted": 1
+            }
         with new_session(engine) as session:
-            assert clock.catch_up(session=session) == {}
+            assert clock.catch_up(session=session, settings=settled_at_once) == {}
         assert balances(client, alice) == ("15.00", "15.00")
         assert_ledger_consistent(engine)

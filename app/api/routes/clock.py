@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.api.deps import AdminUser, CurrentUser, SessionDep
+from app.api.deps import AdminUser, CurrentUser, SessionDep, SettingsDep
 from app.api.routing import api_router
 from app.models.clock import ClockAdvance, ClockAdvanced, ClockPublic
 from app.schemas.errors import error_responses
@@ -21,8 +21,10 @@ def get_clock(_: CurrentUser, session: SessionDep) -> ClockPublic:
     summary="Move the sandbox's time forward, running what falls due on the way",
     responses=error_responses(401, 403, 409, 422),
 )
-def advance_clock(body: ClockAdvance, _: AdminUser, session: SessionDep) -> ClockAdvanced:
-    return clock.advance(session=session, data=body)
+def advance_clock(
+    body: ClockAdvance, _: AdminUser, session: SessionDep, settings: SettingsDep
+) -> ClockAdvanced:
+    return clock.advance(session=session, settings=settings, data=body)
 
 
 @router.post(

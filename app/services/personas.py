@@ -1,0 +1,381 @@
+"""Personas: the life engine. A customer with a persona lives one day at a time on their checking
+account as the sandbox's clock passes: income, rent, bills, subscriptions and card spending at
+real merchants, each in its category.
+
+Everything a day brings is decided by the persona's seed, the customer and the date alone (one
+generator per day), so the same seed gives the same life however the clock is moved (a day at a
+time or a year at once). A day is lived when it is over (its events are written at their own
+times of that day, at its last moment on the clock), in time order with everything else that
+falls due. Money moves through the ledger: income and bills are `income` and `payment` entries
+with the bank's funding account (the world outside the bank), card spending is held and posts as
+card payments do. What the balance cannot pay is declined (a card) or fails (a bill), counted
+and not retried.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.core.config import Settings
+from app.core.db import write_transaction
+from app.core.due import Due, Run, day_start
+from app.errors import (
+    CustomerNotFound,
+    NoCheckingAccount,
+    PersonaExists,
+    PersonaNotFound,
+    ValidationFailed,
+)
+from app.models.account import Account, AccountType
+from app.models.customer import Customer
+from app.models.funding_account import FundingAccount
+from app.models.journal_entry import EntryKind
+from app.models.persona import Persona, PersonaCreate, PersonaKind, PersonaPublic
+from app.models.portfolio_transaction import TransactionType
+from app.services import card_payments, clock, institutions, ledger
+
+# Ties at one moment: after card payments, transfers, standing orders and interest.
+DUE_RANK = 4
+DAY = timedelta(days=1)
+MICROSECOND = timedelta(microseconds=1)
+
+
+# --- what a life is made of ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spend:
+    """Card spending in one category: on a day, with this chance, at one of the merchants."""
+
+    category: str
+    merchants: tuple[str, ...]
+    chance: float
+    cents: tuple[int, int]
+
+
+GROCERIES = ("Albert Heijn", "Jumbo", "Lidl", "Aldi", "Rewe", "Edeka", "Delhaize", "Colruyt")
+DINING = ("Vapiano", "Wagamama", "Starbucks", "McDonald's", "Le Pain Quotidien", "Sushi Time")
+TRANSPORT = ("NS", "Deutsche Bahn", "NMBS", "Shell", "Uber", "Swapfiets")
+SHOPPING = ("Zalando", "Bol.com", "Amazon", "IKEA", "MediaMarkt", "H&M")
+ENTERTAINMENT = ("Pathé", "Steam", "Eventim", "Kinepolis")
+HEALTH = ("Kruidvat", "DM Drogerie", "Etos", "Apotheek")
+UTILITIES = ("Vattenfall", "Eneco", "E.ON", "Engie", "Essent", "Luminus")
+SUBSCRIPTIONS = (("Netflix", 1399), ("Spotify", 1099), ("Disney+", 999), ("iCloud", 299))
+EMPLOYERS = ("Philips", "ING Groep", "Siemens", "Ahold Delhaize", "ASML", "Unilever", "KPN")
+CLIENTS = ("Studio Noord", "Brightline BV", "Kaasmakers", "Delta Logistics", "Vondel Media")
+PENSIONS = ("SVB", "ABP", "PFZW", "Deutsche Rentenversicherung")
+SUPPLIERS = ("Makro", "Sligro", "Hanos", "Bidfood")
+
+
+def _everyday(scale: float) -> tuple[Spend, ...]:
+    def cents(low: int, high: int) -> tuple[int, int]:
+        return int(low * scale), int(high * scale)
+
+    return (
+        Spend("groceries", GROCERIES, 0.30, cents(1200, 9000)),
+        Spend("dining", DINING, 0.10, cents(800, 6000)),
+        Spend("transportation", TRANSPORT, 0.12, cents(300, 4500)),
+        Spend("shopping", SHOPPING, 0.04, cents(1500, 15000)),
+        Spend("entertainment", ENTERTAINMENT, 0.03, cents(900, 4500)),
+        Spend("health", HEALTH, 0.03, cents(400, 3500)),
+    )
+
+
+@dataclass(frozen=True)
+class Traits:
+    """A persona's fixed terms, drawn once from its seed and customer."""
+
+    kind: PersonaKind
+    income_cents: int
+    payer: str
+    rent_cents: int
+    landlord: str
+    utility: str
+    subscriptions: tuple[tuple[str, int, int], ...]  # merchant, cents, day of the month
+    spending: tuple[Spend, ...]
+
+
+def traits(kind: PersonaKind, seed: int, customer_id: uuid.UUID) -> Traits:
+    rng = random.Random(f"persona:{seed}:{customer_id}")
+    subscriptions = tuple(
+        (merchant, cents, rng.randint(1, 28))
+        for merchant, cents in rng.sample(SUBSCRIPTIONS, rng.randint(1, 3))
+    )
+    if kind == PersonaKind.salaried:
+        income = rng.randrange(2_400_00, 6_500_00)
+        return Traits(kind, income, rng.choice(EMPLOYERS), income * rng.randrange(24, 34) // 100,
+                      "Woonstichting De Key", rng.choice(UTILITIES), subscriptions,
+                      _everyday(1.0))  # fmt: skip
+    if kind == PersonaKind.student:
+        return Traits(kind, rng.randrange(350_00, 800_00), "DUO", rng.randrange(350_00, 600_00),
+                      "SSH Student Housing", rng.choice(UTILITIES), subscriptions[:1],
+                      _everyday(0.6))  # fmt: skip
+    if kind == PersonaKind.freelancer:
+        return Traits(kind, rng.randrange(600_00, 2_800_00), rng.choice(CLIENTS),
+                      rng.randrange(900_00, 1_600_00), "Vesteda", rng.choice(UTILITIES),
+                      subscriptions, _everyday(1.1))  # fmt: skip
+    if kind == PersonaKind.retiree:
+        return Traits(kind, rng.randrange(1_400_00, 2_600_00), rng.choice(PENSIONS),
+                      rng.randrange(500_00, 1_100_00), "Woonzorg Nederland",
+                      rng.choice(UTILITIES), subscriptions[:1], _everyday(0.8))  # fmt: skip
+    return Traits(kind, rng.randrange(80_00, 900_00), "Card terminal payouts",
+                  rng.randrange(1_200_00, 3_000_00), "Vastgoed Beheer", rng.choice(UTILITIES),
+                  subscriptions, (Spend("supplies", SUPPLIERS, 0.2, (2500, 40000)),
+                                  *_everyday(0.5)))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    cents: int  # positive: money in; negative: money out
+    kind: EntryKind  # income, payment or card_payment
+    counterparty: str
+    category: str
+    description: str
+    transaction_type: TransactionType | None = None
+
+
+def _at(day: date, rng: random.Random, first_hour: int = 7, last_hour: int = 21) -> datetime:
+    return datetime.combine(
+        day, time(rng.randint(first_hour, last_hour), rng.randrange(60)), tzinfo=UTC
+    )
+
+
+def events(life: Traits, day: date, rng: random.Random) -> list[Event]:
+    """What `day` brings a persona, in time order."""
+    found: list[Event] = []
+    kind = life.kind
+
+    def income(cents: int, description: str, kind_of: TransactionType | None = None) -> None:
+        found.append(Event(_at(day, rng, 6, 9), cents, EntryKind.income, life.payer, "income",
+                           description, kind_of))  # fmt: skip
+
+    if kind == PersonaKind.salaried and day.day == 25:
+        income(life.income_cents, f"Salary {day:%B %Y}", TransactionType.salary)
+    elif kind == PersonaKind.student and day.day == 1:
+        income(life.income_cents, f"Study allowance {day:%B %Y}")
+    elif kind == PersonaKind.student and day.day == 15:
+        income(life.income_cents // 2, "Part-time job", TransactionType.salary)
+    elif kind == PersonaKind.retiree and day.day == 23:
+        income(life.income_cents, f"Pension {day:%B %Y}")
+    elif kind == PersonaKind.freelancer and day.weekday() < 5 and rng.random() < 0.09:
+        amount = life.income_cents * rng.randrange(50, 151) // 100
+        income(amount, f"Invoice {day:%Y%m}-{rng.randrange(100, 1000)}")
+    elif kind == PersonaKind.small_business and day.weekday() < 6 and rng.random() < 0.85:
+        income(life.income_cents * rng.randrange(40, 161) // 100, f"Takings {day:%d %b %Y}")
+    if day.day == 1:
+        found.append(Event(_at(day, rng, 8, 10), -life.rent_cents, EntryKind.payment,
+                           life.landlord, "rent", f"Rent {day:%B %Y}"))  # fmt: skip
+    if day.day == 5:
+        found.append(Event(_at(day, rng, 8, 12), -rng.randrange(60_00, 220_00), EntryKind.payment,
+                           life.utility, "utilities", f"Energy {day:%B %Y}"))  # fmt: skip
+    for merchant, cents, on in life.subscriptions:
+        if day.day == on:
+            found.append(Event(_at(day, rng, 2, 5), -cents, EntryKind.card_payment, merchant,
+                               "subscriptions", merchant))  # fmt: skip
+    for spend in life.spending:
+        if rng.random() < spend.chance:
+            found.append(Event(_at(day, rng), -rng.randrange(*spend.cents), EntryKind.card_payment,
+                               rng.choice(spend.merchants), spend.category,
+                               spend.category))  # fmt: skip
+    found.sort(key=lambda event: event.at)
+    return found
+
+
+# --- giving a customer a life ------------------------------------------------------------------
+
+
+def create(*, session: Session, data: PersonaCreate) -> PersonaPublic:
+    """Give a customer (with a checking account at this bank) a persona, from `start_on`
+    (default: the sandbox's tomorrow): 404 for an unknown customer, 409 when it has one."""
+    with write_transaction(session):
+        if session.get(Customer, data.customer_oid) is None:
+            raise CustomerNotFound.for_oid(data.customer_oid)
+        if session.get(Persona, data.customer_oid) is not None:
+            raise PersonaExists(
+                f"Customer {data.customer_oid} has a persona already: delete it first"
+            )
+        now = clock.now(session)
+        start = data.start_on or now.date() + DAY
+        if start < now.date():
+            raise ValidationFailed(
+                f"start_on must be the sandbox's today ({now.date().isoformat()}) or later"
+            )
+        account = _checking_account(session, data.customer_oid)
+        assert account.id is not None
+        row = Persona(
+            customer_id=data.customer_oid,
+            kind=data.persona,
+            account_id=account.id,
+            seed=data.seed,
+            started_on=start,
+            next_on=start,
+            created_at=now,
+        )
+        session.add(row)
+        session.flush()
+        public = _public(row, account)
+    return public
+
+
+def _checking_account(session: Session, customer_id: uuid.UUID) -> Account:
+    bank = institutions.get_own_bank(session=session)
+    account = session.exec(
+        select(Account)
+        .where(
+            col(Account.customer_id) == customer_id,
+            col(Account.institution_id) == bank.id,
+            col(Account.account_type) == AccountType.checking,
+        )
+        .order_by(col(Account.id))
+    ).first()
+    if account is None:
+        raise NoCheckingAccount(
+            f"Customer {customer_id} has no checking account at this bank for a persona to live on"
+        )
+    return account
+
+
+def _public(row: Persona, account: Account) -> PersonaPublic:
+    assert account.iban is not None
+    return PersonaPublic(
+        customer_oid=row.customer_id,
+        persona=row.kind,
+        iban=account.iban,
+        seed=row.seed,
+        started_on=row.started_on,
+        next_on=row.next_on,
+        created_at=row.created_at,
+    )
+
+
+def list_all(*, session: Session) -> list[PersonaPublic]:
+    rows = session.exec(
+        select(Persona, Account)
+        .join(Account, col(Account.id) == col(Persona.account_id))
+        .order_by(col(Persona.created_at), col(Persona.customer_id))
+    ).all()
+    return [_public(row, account) for row, account in rows]
+
+
+def delete(*, session: Session, customer_id: uuid.UUID) -> None:
+    """The customer's life stops (what it brought stays)."""
+    with write_transaction(session):
+        row = session.get(Persona, customer_id)
+        if row is None:
+            raise PersonaNotFound(f"Customer {customer_id} has no persona")
+        session.delete(row)
+
+
+# --- as the clock passes -----------------------------------------------------------------------
+
+
+def _day_end(day: date) -> datetime:
+    return day_start(day + DAY) - MICROSECOND
+
+
+def next_due(*, session: Session, after: datetime) -> datetime | None:
+    """When the next day to be lived is over (it may be before `after`: overdue)."""
+    day = session.exec(select(func.min(Persona.next_on))).one()
+    return None if day is None else _day_end(day)
+
+
+def due(
+    *, session: Session, start: datetime, end: datetime, since: datetime, settings: Settings
+) -> list[Due]:
+    """A day for every day that is over by `end`, from the earliest persona's next day (days
+    over before `since`, when the clock's due work began, are not lived)."""
+    first = session.exec(select(func.min(Persona.next_on))).one()
+    if first is None:
+        return []
+    day = max(first, (since + MICROSECOND).date())
+    items = []
+    while _day_end(day) <= end:
+        at = max(start, _day_end(day))
+        items.append(
+            Due(at=at, rank=(DUE_RANK, day.toordinal()), run=_runner(session, settings, day))
+        )
+        day += DAY
+    return items
+
+
+def _runner(session: Session, settings: Settings, day: date) -> Run:
+    return lambda: live(session, day, settlement_days=settings.card_settlement_days)
+
+
+def live(session: Session, day: date, *, settlement_days: int) -> dict[str, int]:
+    """Every persona due lives `day`, in one batch through the ledger: income and bills as
+    entries, card spending as holds; what the available balance cannot pay is declined."""
+    rows = session.exec(
+        select(Persona, col(Account.iban))
+        .join(Account, col(Account.id) == col(Persona.account_id))
+        .where(col(Persona.next_on) <= day)
+        .order_by(col(Persona.customer_id))
+        .with_for_update(of=Persona)
+    ).all()
+    if not rows:
+        return {}
+    locked = ledger.lock_accounts(session=session, ibans=[iban for _, iban in rows if iban])
+    funds: dict[str, FundingAccount] = {}
+    entries: list[ledger.Entry] = []
+    holds: list[card_payments.Hold] = []
+    ran: Counter[str] = Counter()
+    for persona, iban in rows:
+        persona.next_on = day + DAY
+        holder = locked.get(iban or "")
+        if holder is None or persona.next_on - DAY < persona.started_on:
+            continue
+        fund = funds.get(holder.account.currency)
+        if fund is None:
+            fund = funds[holder.account.currency] = ledger.funding_account(
+                session=session, currency=holder.account.currency
+            )
+        life = traits(persona.kind, persona.seed, persona.customer_id)
+        rng = random.Random(f"day:{persona.seed}:{persona.customer_id}:{day.isoformat()}")
+        available = holder.account.balance - holder.account.held
+        for event in events(life, day, rng):
+            amount = Decimal(event.cents).scaleb(-2)
+            if event.cents < 0 and -amount > available:
+                card = event.kind == EntryKind.card_payment
+                ran["card_payment.declined" if card else "bill.failed"] += 1
+                continue
+            available += amount
+            if event.kind == EntryKind.card_payment:
+                holds.append(card_payments.Hold(holder, -amount, event.counterparty,
+                                                event.category, event.at))  # fmt: skip
+                continue
+            entries.append(_entry(event, amount, holder, fund))
+            ran["income.received" if event.cents > 0 else "bill.paid"] += 1
+    session.add_all(persona for persona, _ in rows)
+    entries.sort(key=lambda entry: entry.at or day_start(day))
+    ledger.record_entries(session=session, entries=entries)
+    # After the entries: the ledger checks them against what was held before the day.
+    card_payments.place(session, holds, settlement_days=settlement_days)
+    ran["card_payment.held"] += len(holds)
+    session.flush()
+    return {name: count for name, count in ran.items() if count}
+
+
+def _entry(
+    event: Event, amount: Decimal, holder: ledger.LockedAccount, fund: FundingAccount
+) -> ledger.Entry:
+    outside = ledger.Leg(
+        -amount, funding=fund, counterparty_iban=holder.iban, counterparty_name=holder.holder_name
+    )
+    own = ledger.Leg(amount, account=holder.account, counterparty_name=event.counterparty)
+    return ledger.Entry(
+        kind=event.kind,
+        description=event.description,
+        legs=[outside, own] if amount > 0 else [own, outside],
+        at=event.at,
+        category=event.category,
+        transaction_type=event.transaction_type,
+    )
