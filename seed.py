@@ -1,7 +1,7 @@
 """Fill the database (or a sandbox) with deterministic sample data for manual testing and demos.
 
     uv run python seed.py                       # the 5 sample customers + 20 Faker customers
-    uv run python seed.py --customers 10000     # about a million transactions, in bulk
+    uv run python seed.py --customers 10000     # 10,000 lives of a year, through the ledger
     uv run python seed.py --customers 1000 --seed 7
     uv run python seed.py --reset               # drop everything and start again
     uv run python seed.py --sandbox sbx_...     # fill a sandbox instead of the default bank
@@ -13,9 +13,10 @@ Always seeded (idempotent: existing ones are skipped): the five sample customers
 portfolio-analysis API (compatible with the Dummy Bank API) with their fixed CustomerOIDs,
 institutions, holdings, accounts, transactions, spending and derivatives, each with a login
 (john.doe, jane.smith, robert.johnson, abc.corporation, michael.chen). Faker customers
-(customer00001 ...) get a year of financial life: salary, rent, utilities, card spending by
-category (the spending table is the sum of it), savings transfers, a few holdings bought during
-the year, dividends and now and then a derivative.
+(customer00001 ...) get a persona whose year (2025) the life engine lives through the ledger:
+income, rent, bills, subscriptions and card spending (the spending table is the sum of the
+posted card payments), plus a few holdings bought during the year, dividends and now and then
+a derivative.
 
 The same `--seed` gives the same data, byte for byte. All seeded logins share one sandbox
 password; the demo admin and analyst get their own.

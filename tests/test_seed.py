@@ -17,11 +17,15 @@ from app.core.config import Settings
 from app.core.db import create_db_engine, new_session
 from app.main import create_app
 from app.models.account import Account
+from app.models.card_payment import CardPayment, CardPaymentStatus
 from app.models.customer import Customer
+from app.models.persona import Persona
 from app.models.portfolio_transaction import PortfolioTransaction
+from app.models.posting import Posting
 from app.models.spending import Spending
 from tests.utils.auth import logon_headers
 from tests.utils.databases import TEST_SECRET
+from tests.utils.money import assert_ledger_consistent
 
 JOHN = "550e8400-e29b-41d4-a716-446655440001"
 
@@ -133,32 +137,47 @@ def test_faker_customers_have_a_consistent_year(seeded: Path) -> None:
         spending = session.exec(select(Spending)).all()
         accounts = session.exec(select(Account)).all()
         customers = session.exec(select(Customer).where(col(Customer.country).is_not(None))).all()
-    engine.dispose()
+        lives = session.exec(select(Persona)).all()
+        posted = session.exec(
+            select(CardPayment).where(col(CardPayment.status) == CardPaymentStatus.posted)
+        ).all()
+        postings = session.exec(select(Posting).where(col(Posting.account_id).is_not(None))).all()
+    try:
+        assert_ledger_consistent(engine)  # balances are the sums of their postings
+    finally:
+        engine.dispose()
     assert len(customers) == 4
+    # Each lived 2025 as a persona, and is ready to live on from New Year 2026.
+    assert {life.customer_id for life in lives} == {c.id for c in customers}
+    assert {life.next_on.isoformat() for life in lives} == {"2026-01-01"}
     per_customer: dict[Any, int] = defaultdict(int)
     for row in transactions:
         per_customer[row.customer_id] += 1
-    assert all(80 <= per_customer[c.id] <= 160 for c in customers), per_customer
+    assert all(60 <= per_customer[c.id] <= 600 for c in customers), per_customer
 
-    # Spending is card and payment debits summed by month, category and currency.
-    expected: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
-    for row in transactions:
-        if row.transaction_type in ("card", "payment") and row.amount < 0 and row.category:
-            key = (row.customer_id, row.occurred_at.strftime("%Y-%m"), row.category, row.currency)
-            expected[key] -= row.amount
-    assert {(s.customer_id, s.month, s.category, s.currency): s.amount for s in spending} == (
-        expected
-    )
-
-    # Every account at this bank holds exactly what was booked on it.
-    booked: dict[int, Decimal] = defaultdict(Decimal)
-    for row in transactions:
-        if row.account_id is not None:
-            booked[row.account_id] += row.amount
+    # Every posting on a Faker customer's account is in its portfolio history.
     faker_ids = {c.id for c in customers}
-    ours = [a for a in accounts if a.customer_id in faker_ids and a.iban]
-    assert ours
-    assert all(a.balance == booked[a.id] for a in ours if a.id is not None)
+    owner = {a.id: a.customer_id for a in accounts}
+    assert sorted(
+        (p.account_id, p.created_at, p.amount) for p in postings if owner[p.account_id] in faker_ids
+    ) == sorted(
+        (t.account_id, t.occurred_at, t.amount)
+        for t in transactions
+        if t.account_id is not None and t.customer_id in faker_ids
+    )
+    # Spending is the posted card payments, summed by month, category and currency.
+    expected: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
+    for payment in posted:
+        assert payment.posted_at is not None
+        month = payment.posted_at.strftime("%Y-%m")
+        expected[(owner[payment.account_id], month, payment.category, payment.currency)] += (
+            payment.amount
+        )
+    assert {
+        (s.customer_id, s.month, s.category, s.currency): s.amount
+        for s in spending
+        if s.customer_id in faker_ids
+    } == expected
 
 
 def test_john_doe_portfolio_after_seeding(seeded: Path) -> None:

@@ -1,22 +1,23 @@
 """Deterministic sample data: the sample customers of the portfolio-analysis API and generated
-customers with a year of financial life. `seed.py` (the command) and the `demo` sandbox template
-both make it with `seed_sample_data`.
+customers whose year of financial life the life engine lives. `seed.py` (the command) and the
+`demo` sandbox template both make it with `seed_sample_data`.
 
 Always seeded (idempotent: existing ones are skipped): the five sample customers with their fixed
 CustomerOIDs, institutions, holdings, accounts, transactions, spending and derivatives, each with
 a login (john.doe, jane.smith, robert.johnson, abc.corporation, michael.chen). Faker customers
-(customer00001 ...) get a year of financial life: salary, rent, utilities, card spending by
-category (the spending table is the sum of it), savings transfers, a few holdings bought during
-the year, dividends and now and then a derivative.
+(customer00001 ...) get accounts, a persona, a few holdings with their trades and dividends and
+now and then a derivative; then the life engine (`clock.live_history`, the clock's own days)
+lives their 2025: income, rent, bills, subscriptions and card spending through the ledger.
 
 The same `seed` gives the same data, byte for byte: every row comes from a generator keyed by
-the seed and the customer's number, timestamps from a fixed clock, and the sandbox password
-hashes from a salt derived from the seed. All seeded logins share one sandbox password; the demo
-admin and analyst get their own.
+the seed and the customer's number (and a life's days by the seed, the customer and the date),
+timestamps from a fixed clock, and the sandbox password hashes from a salt derived from the
+seed. All seeded logins share one sandbox password; the demo admin and analyst get their own.
 
-Balances of accounts at this bank come from the ledger: each gets one opening deposit (from the
-bank's funding account, inserted in bulk), so every balance equals the sum of its postings.
-Accounts held at other institutions are aggregated snapshots and keep their balance as given.
+Balances of accounts at this bank come from the ledger: each gets an opening deposit (from the
+bank's funding account) through `ledger.record_entries`, the one door, like everything the
+engine books after it. Accounts held at other institutions are aggregated snapshots and keep
+their balance as given.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from faker import Faker
 from rich.console import Console
 from rich.progress import Progress
 from schwifty import IBAN
-from sqlalchemy import insert
+from sqlalchemy import func, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -53,10 +54,12 @@ from app.models.derivative_transaction import (
 )
 from app.models.fx_rate import FxRate
 from app.models.institution import Institution, InstitutionType
+from app.models.journal_entry import EntryKind
+from app.models.persona import Persona, PersonaKind
 from app.models.portfolio_transaction import PortfolioTransaction, TransactionType
 from app.models.spending import Spending
 from app.models.user import Role, User
-from app.services import fx, institutions, interest, ledger, reference, users
+from app.services import clock, fx, institutions, interest, ledger, reference, users
 
 SANDBOX_PASSWORD = "sandbox-password"
 DEMO_ADMIN = ("demo.admin", "demo-admin-password")
@@ -124,11 +127,17 @@ def seeded_uid(key: str) -> uuid.UUID:
 
 
 def _insert_accounts(
-    session: Session, rows: list[dict[str, Any]], own_bank_id: int, opened_at: datetime
+    session: Session,
+    rows: list[dict[str, Any]],
+    own_bank_id: int,
+    opened_at: datetime,
+    *,
+    mirrored: bool,
 ) -> list[int]:
     """Insert account rows and return their ids in order. Accounts at this bank are inserted
-    empty and funded through the ledger (one opening deposit each, in bulk), so that their
-    balance is the sum of their postings; aggregated accounts keep the balance they were given."""
+    empty and funded through the ledger (one opening deposit each, in one batch), so that their
+    balance is the sum of their postings; aggregated accounts keep the balance they were given.
+    `mirrored`: whether the openings appear in the customers' portfolio histories."""
     openings: list[Decimal] = []
     for row in rows:
         ours = row["institution_id"] == own_bank_id
@@ -141,11 +150,28 @@ def _insert_accounts(
             insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
         ).scalars()
     )
-    ledger.bulk_open_balances(
-        session=session,
-        items=[(account_id, amount) for account_id, amount in zip(ids, openings, strict=True)],
-        now=opened_at,
-    )
+    funded = [(row["iban"], amount) for row, amount in zip(rows, openings, strict=True) if amount]
+    locked = ledger.lock_accounts(session=session, ibans=[iban for iban, _ in funded])
+    funds = {
+        currency: ledger.funding_account(session=session, currency=currency, now=opened_at)
+        for currency in sorted({locked[iban].account.currency for iban, _ in funded})
+    }
+    entries = []
+    for iban, amount in funded:
+        holder = locked[iban]
+        fund = funds[holder.account.currency]
+        legs = [
+            ledger.Leg(
+                -amount, funding=fund, counterparty_iban=iban, counterparty_name=holder.holder_name
+            ),
+            ledger.Leg(amount, account=holder.account, counterparty_name=fund.name),
+        ]
+        entries.append(
+            ledger.Entry(
+                EntryKind.deposit, "Opening balance", legs, at=opened_at, mirrored=mirrored
+            )
+        )
+    ledger.record_entries(session=session, entries=entries)
     return ids
 
 
@@ -577,7 +603,7 @@ def seed_document_customers(
                         }
                     ],
                 )
-            ids = _insert_accounts(session, accounts, own_bank_id, SEED_NOW)
+            ids = _insert_accounts(session, accounts, own_bank_id, SEED_NOW, mirrored=False)
             account_ids = dict(zip(keys, ids, strict=True))
             transactions = [
                 {
@@ -673,16 +699,16 @@ INSTRUMENTS = (
 )
 OPTIONABLE = [i for i in INSTRUMENTS if i.asset_type in (A.stock, A.etf)]
 
-# (category, merchants, card payments a month (low, high), cents per payment (low, high))
-CARD_SPENDING = (
-    ("groceries", ("Albert Heijn", "Jumbo", "Lidl", "Aldi", "Rewe", "Edeka", "Delhaize", "Colruyt"), (2, 3), (1800, 14000)),
-    ("dining", ("Vapiano", "Wagamama", "Starbucks", "McDonald's", "Le Pain Quotidien", "Sushi Time"), (0, 2), (900, 8500)),
-    ("transportation", ("NS", "Deutsche Bahn", "NMBS", "Shell", "Uber", "Swapfiets"), (0, 2), (300, 6000)),
-    ("shopping", ("Zalando", "Bol.com", "Amazon", "IKEA", "MediaMarkt", "H&M"), (0, 1), (1500, 20000)),
-    ("entertainment", ("Netflix", "Spotify", "Pathé", "Steam", "Eventim"), (0, 1), (800, 6000)),
-    ("health", ("Kruidvat", "DM Drogerie", "Etos", "Apotheek"), (0, 1), (400, 5000)),
-)  # fmt: skip
-UTILITIES = ("Vattenfall", "Eneco", "E.ON", "Engie", "Essent", "Luminus")
+# How many Faker customers live each life, in tens of per cent.
+PERSONA_WEIGHTS = (
+    (PersonaKind.salaried, 5),
+    (PersonaKind.student, 1),
+    (PersonaKind.freelancer, 2),
+    (PersonaKind.retiree, 1),
+    (PersonaKind.small_business, 1),
+)
+HISTORY_START = datetime(HISTORY_YEAR, 1, 1, tzinfo=UTC)
+OPENED_AT = datetime(HISTORY_YEAR - 1, 12, 31, 12, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -691,11 +717,11 @@ class CustomerPlan:
     login: dict[str, Any]
     accounts: list[dict[str, Any]] = field(default_factory=list)
     account_keys: list[str] = field(default_factory=list)
-    # Transactions name their account by key; the id is known only after the accounts insert.
-    transactions: list[tuple[str | None, dict[str, Any]]] = field(default_factory=list)
+    # Trades and dividends at the customer's broker (no account at this bank).
+    transactions: list[dict[str, Any]] = field(default_factory=list)
     assets: list[dict[str, Any]] = field(default_factory=list)
-    spending: list[dict[str, Any]] = field(default_factory=list)
     derivatives: list[dict[str, Any]] = field(default_factory=list)
+    persona: PersonaKind = PersonaKind.salaried
 
 
 def _day(rng: random.Random, month: int, low: int = 1, high: int = 28) -> date:
@@ -725,41 +751,6 @@ def _tx(
         "counterparty": counterparty,
         "description": description,
     }
-
-
-def _monthly_life(
-    rng: random.Random, employer: str, landlord: str, has_saving: bool
-) -> list[tuple[str, dict[str, Any]]]:
-    """A year on the checking account (EUR): salary, rent, utilities, cards, savings."""
-    salary = rng.randrange(2_200_00, 9_000_00)
-    rent = salary * rng.randrange(22, 36) // 100
-    utility = rng.choice(UTILITIES)
-    rows: list[tuple[str, dict[str, Any]]] = []
-
-    def book(key: str, when: datetime, kind: TransactionType, cents: int, category: str,
-             counterparty: str, description: str | None = None) -> None:  # fmt: skip
-        rows.append((key, _tx(when, kind, cents, "EUR", category, counterparty,
-                              description=description)))  # fmt: skip
-
-    for month in range(1, 13):
-        book("checking", _stamp(rng, date(HISTORY_YEAR, month, 25)), T.salary, salary, "income",
-             employer, "Salary")  # fmt: skip
-        book("checking", _stamp(rng, date(HISTORY_YEAR, month, 1)), T.payment, -rent, "rent",
-             landlord, "Rent")  # fmt: skip
-        book("checking", _stamp(rng, _day(rng, month, 3, 8)), T.payment,
-             -rng.randrange(80_00, 260_00), "utilities", utility)  # fmt: skip
-        for category, merchants, (low, high), (min_cents, max_cents) in CARD_SPENDING:
-            for _ in range(rng.randint(low, high)):
-                book("checking", _stamp(rng, _day(rng, month)), T.card,
-                     -rng.randrange(min_cents, max_cents), category, rng.choice(merchants))  # fmt: skip
-        if has_saving and rng.random() < 0.7:
-            amount = rng.randrange(50, 800) * 100
-            when = _stamp(rng, date(HISTORY_YEAR, month, 26))
-            book("checking", when, T.transfer, -amount, "savings", "Own savings account",
-                 "To savings")  # fmt: skip
-            book("saving", when + timedelta(seconds=1), T.transfer, amount, "savings",
-                 "Own checking account", "From checking")  # fmt: skip
-    return rows
 
 
 def _holdings(
@@ -898,39 +889,21 @@ def plan_customer(
     )
     types = [CHECKING] + [t for t in (SAVING, INVESTMENT) if rng.random() < 0.5]
     planned = {t: ("EUR" if t == CHECKING else rng.choice(currencies)) for t in types}
-    employer, landlord = faker.company(), faker.name()
     broker = BROKER if rng.random() < 0.7 else EXCHANGE
-    life = _monthly_life(rng, employer, landlord, planned.get(SAVING) == "EUR")
     assets, trades, held = _holdings(rng, customer_id, broker)
     plan.assets = assets
+    plan.persona = rng.choices(
+        [kind for kind, _ in PERSONA_WEIGHTS], [weight for _, weight in PERSONA_WEIGHTS]
+    )[0]
 
-    # Own-bank accounts: an opening deposit big enough that the balance never dips below zero,
-    # so each balance is exactly the sum of the transactions booked on it.
-    opening_day = datetime(HISTORY_YEAR - 1, 12, 31, 12, 0, tzinfo=UTC)
+    # Own-bank accounts: an opening deposit each; the year's life then runs through the ledger.
     for account_type, currency in planned.items():
-        key = account_type.value
-        flows = sorted((row for k, row in life if k == key), key=lambda r: r["occurred_at"])
-        running = lowest = 0
-        for row in flows:
-            running += int(row["amount"] * 100)
-            lowest = min(lowest, running)
-        opening = max(rng.randrange(0, 5_000_00), -lowest + rng.randrange(0, 500_00))
-        if opening:
-            life.append(
-                (
-                    key,
-                    _tx(
-                        opening_day,
-                        T.deposit,
-                        opening,
-                        currency,
-                        "savings",
-                        "Opening balance",
-                        description="Opening balance",
-                    ),
-                )
-            )
-        plan.account_keys.append(key)
+        opening = (
+            rng.randrange(800_00, 6_000_00)
+            if account_type == CHECKING
+            else (rng.randrange(0, 20_000_00))
+        )
+        plan.account_keys.append(account_type.value)
         plan.accounts.append(
             {
                 "customer_id": customer_id,
@@ -939,7 +912,7 @@ def plan_customer(
                 "currency": currency,
                 "iban": _iban(rng, settings, taken_ibans),
                 "account_number": None,
-                "balance": money(opening + running),
+                "balance": money(opening),
                 "created_at": joined,
             }
         )
@@ -959,12 +932,11 @@ def plan_customer(
             }
         )
 
-    everything: list[tuple[str | None, dict[str, Any]]] = [*life, *((None, t) for t in trades)]
-    everything.sort(key=lambda pair: pair[1]["occurred_at"])
-    for _, row in everything:
+    trades.sort(key=lambda row: row["occurred_at"])
+    for row in trades:
         row["customer_id"] = customer_id
-    plan.transactions = everything
-    plan.spending = spending_rows(customer_id, (row for _, row in everything))
+        row["account_id"] = None
+    plan.transactions = trades
     if rng.random() < 0.1:
         plan.derivatives = _derivatives(rng, customer_id, held, broker)
     return plan
@@ -1021,13 +993,17 @@ def seed_customers(
                     )
                 )
             if len(plans) >= BATCH:
-                _flush(engine, plans, report)
+                _flush(engine, settings, plans, report, seed)
             bar.advance(task)
-        _flush(engine, plans, report)
+        _flush(engine, settings, plans, report, seed)
 
 
-def _flush(engine: Engine, plans: list[CustomerPlan], report: SeedReport) -> None:
-    """One unit of work per batch: Core executemany inserts, no ORM objects."""
+def _flush(
+    engine: Engine, settings: Settings, plans: list[CustomerPlan], report: SeedReport, seed: int
+) -> None:
+    """One unit of work per batch: the customers, logins, accounts (opened through the ledger),
+    holdings and personas in Core executemany inserts, then their year lived by the life engine
+    (`clock.live_history`: the same days the sandbox's clock lives, through the ledger)."""
     if not plans:
         return
     accounts = [a for p in plans for a in p.accounts]
@@ -1036,28 +1012,53 @@ def _flush(engine: Engine, plans: list[CustomerPlan], report: SeedReport) -> Non
         session.execute(insert(table_of(User)), [p.login for p in plans])
         own_bank_id = institutions.get_own_bank(session=session).id
         assert own_bank_id is not None
-        ids = iter(_insert_accounts(session, accounts, own_bank_id, SEED_NOW))
-        transactions = []
+        ids = iter(_insert_accounts(session, accounts, own_bank_id, OPENED_AT, mirrored=True))
+        personas = []
         for plan in plans:
             by_key = {key: next(ids) for key in plan.account_keys}
-            for key, row in plan.transactions:
-                row["account_id"] = by_key[key] if key else None
-                transactions.append(row)
+            personas.append(
+                {
+                    "customer_id": plan.customer["id"],
+                    "kind": plan.persona,
+                    "account_id": by_key[CHECKING.value],
+                    "seed": seed,
+                    "started_on": HISTORY_START.date(),
+                    "next_on": HISTORY_START.date(),
+                    "created_at": OPENED_AT,
+                }
+            )
+        transactions = [row for p in plans for row in p.transactions]
         for model, rows in (
+            (Persona, personas),
             (PortfolioTransaction, transactions),
             (Asset, [a for p in plans for a in p.assets]),
-            (Spending, [s for p in plans for s in p.spending]),
             (DerivativeTransaction, [d for p in plans for d in p.derivatives]),
         ):
             if rows:
                 session.execute(insert(table_of(model)), rows)
+        lived = clock.live_history(
+            session=session, settings=settings, start=HISTORY_START, end=SEED_NOW
+        )
+        spending = session.exec(
+            select(func.count()).where(
+                col(Spending.customer_id).in_([p.customer["id"] for p in plans])
+            )
+        ).one()
     report.customers_created += len(plans)
     report.accounts_created += len(accounts)
-    report.transactions_created += len(transactions)
+    report.transactions_created += (
+        len(transactions)
+        + len(accounts)
+        + sum(count for name, count in lived.items() if name in LEDGER_EVENTS)
+    )
     report.holdings_created += sum(len(p.assets) for p in plans)
-    report.spending_rows_created += sum(len(p.spending) for p in plans)
+    report.spending_rows_created += spending
     report.derivatives_created += sum(len(p.derivatives) for p in plans)
     plans.clear()
+
+
+# What the life engine counts that is a posting on a customer's account.
+LEDGER_EVENTS = ("income.received", "bill.paid", "card_payment.posted")
 
 
 def seed_sample_data(

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, func, insert
+from sqlalchemy import ColumnElement, bindparam, func, insert, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
@@ -108,15 +109,42 @@ def place(session: Session, holds: Sequence[Hold], *, settlement_days: int) -> l
                 "settles_at": max(settles, hold.at),
             }
         )
-        hold.account.account.held += hold.amount
     statement = insert(_PAYMENTS).returning(_PAYMENTS.c.id, sort_by_parameter_order=True)
     ids = list(session.execute(statement, rows).scalars())
-    session.add_all({id(h.account.account): h.account.account for h in holds}.values())
-    session.flush()
+    _move_held(session, [(hold.account.account, hold.amount) for hold in holds])
     return ids
 
 
+_HELD = (
+    update(table_of(Account))
+    .where(table_of(Account).c.id == bindparam("account_id"))
+    .values(held=bindparam("new_held"))
+)
+
+
+def _move_held(session: Session, moves: Sequence[tuple[Account, Decimal]]) -> None:
+    """Add to (or take from) what accounts hold, in one statement, and give the loaded
+    accounts their new `held` as committed state."""
+    held: dict[int, tuple[Account, Decimal]] = {}
+    for account, amount in moves:
+        assert account.id is not None
+        before = held[account.id][1] if account.id in held else account.held
+        held[account.id] = (account, before + amount)
+    session.execute(
+        _HELD,
+        [{"account_id": account_id, "new_held": value} for account_id, (_, value) in held.items()],
+    )
+    for account, value in held.values():
+        set_committed_value(account, "held", value)
+
+
 _PAYMENTS = table_of(CardPayment)
+_POSTED = (
+    update(_PAYMENTS)
+    .where(_PAYMENTS.c.id == bindparam("payment_id"))
+    .values(status=CardPaymentStatus.posted.value, posted_at=bindparam("posted_at"),
+            entry_id=bindparam("entry_id"))
+)  # fmt: skip
 
 
 def get(*, session: Session, payment_id: int) -> CardPaymentPublic:
@@ -225,10 +253,8 @@ def post(session: Session, rows: Sequence[CardPayment], at: datetime) -> None:
     if not rows:
         return
     locked = ledger.lock_accounts(session=session, ibans={row.iban for row in rows})
-    for row in rows:
-        locked[row.iban].account.held -= row.amount
-    session.add_all(holder.account for holder in locked.values())
-    session.flush()  # the holds come off before the balances move (the held <= balance check)
+    # The holds come off before the balances move (the held <= balance check).
+    _move_held(session, [(locked[row.iban].account, -row.amount) for row in rows])
     funds = {
         currency: ledger.funding_account(session=session, currency=currency)
         for currency in sorted({row.currency for row in rows})
@@ -254,12 +280,20 @@ def post(session: Session, rows: Sequence[CardPayment], at: datetime) -> None:
             )
         )
     recorded = ledger.record_entries(session=session, entries=entries)
+    session.execute(
+        _POSTED,
+        [
+            {"payment_id": row.id, "posted_at": at, "entry_id": entry.id}
+            for row, (entry, _) in zip(rows, recorded, strict=True)
+        ],
+    )
     for row, (entry, _) in zip(rows, recorded, strict=True):
-        row.status = CardPaymentStatus.posted
-        row.posted_at = at
-        row.entry_id = entry.id
-    session.add_all(rows)
-    session.flush()
+        for name, value in (
+            ("status", CardPaymentStatus.posted),
+            ("posted_at", at),
+            ("entry_id", entry.id),
+        ):
+            set_committed_value(row, name, value)
     spending.add(
         session=session,
         amounts=[

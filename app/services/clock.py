@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from types import ModuleType
 
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
@@ -36,6 +37,8 @@ from app.models.clock import (
 from app.services import card_payments, interest, personas, standing_orders, transfers
 
 MICROSECOND = timedelta(microseconds=1)
+# A module with `next_due(session, after)` and `due(session, start, end, since, settings)`.
+DueKind = ModuleType
 MAX_STEP = timedelta(days=MAX_ADVANCE_DAYS)
 # Far from the end of the calendar, so that no sum of the clock and a period overflows.
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
@@ -172,11 +175,36 @@ def catch_up(*, session: Session, settings: Settings) -> dict[str, int]:
 
 # Everything that falls due as the clock passes, by kind: each says when its next item falls
 # due (`next_due`) and lists its items due by a moment (`due`).
-_DUE_KINDS = (card_payments, transfers, standing_orders, interest, personas)
+_DUE_KINDS: tuple[DueKind, ...] = (
+    card_payments,
+    transfers,
+    standing_orders,
+    interest,
+    personas,
+)
+
+
+# What a seeded history lives through: the personas' days and their card payments settling.
+_LIFE_KINDS = (card_payments, personas)
+
+
+def live_history(
+    *, session: Session, settings: Settings, start: datetime, end: datetime
+) -> dict[str, int]:
+    """Live the personas' days from `start` to `end` (the past, for seeding) as the clock would,
+    in the caller's unit of work, without moving the clock: one door for every seeded posting."""
+    executed = _run_due(session, settings, start, end, since=start, kinds=_LIFE_KINDS)
+    return dict(sorted(executed.items()))
 
 
 def _run_due(
-    session: Session, settings: Settings, start: datetime, end: datetime, *, since: datetime
+    session: Session,
+    settings: Settings,
+    start: datetime,
+    end: datetime,
+    *,
+    since: datetime,
+    kinds: tuple[DueKind, ...] = _DUE_KINDS,
 ) -> Counter[str]:
     """What falls due by `end`, of every kind, run in time order in the caller's unit of work
     (which holds the clock's lock: each item runs once). `since` is how far due work had run
@@ -190,7 +218,7 @@ def _run_due(
     while True:
         upcoming = [
             moment
-            for kind in _DUE_KINDS
+            for kind in kinds
             if (moment := kind.next_due(session=session, after=done)) is not None
         ]
         if not upcoming or min(upcoming) > end:
@@ -200,7 +228,7 @@ def _run_due(
         window = min(end, day_start(day + timedelta(days=1)) - MICROSECOND)
         items = [
             item
-            for kind in _DUE_KINDS
+            for kind in kinds
             for item in kind.due(
                 session=session, start=start, end=window, since=done, settings=settings
             )

@@ -17,6 +17,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Table, Update, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -152,6 +153,9 @@ class Entry:
     # How the portfolio's history shows its customer postings, when not as the kind says (an
     # income that is a salary).
     transaction_type: TransactionType | None = None
+    # Whether its customer postings appear in the portfolio's history (a sample customer's
+    # opening balance does not: its documented history is its portfolio's).
+    mirrored: bool = True
 
 
 def record_entry(
@@ -162,16 +166,42 @@ def record_entry(
     legs: Sequence[Leg],
     now: datetime | None = None,
     category: str | None = None,
-) -> tuple[JournalEntry, list[Posting]]:
+) -> tuple[Recorded, list[Line]]:
     """Record one movement of money: `record_entries` with one entry."""
     entry = Entry(kind=kind, description=description, legs=legs, at=now, category=category)
     [recorded] = record_entries(session=session, entries=[entry])
     return recorded
 
 
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A journal entry as written."""
+
+    id: int
+    kind: EntryKind
+    description: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A posting as written: plain values, not an ORM object (a batch writes thousands)."""
+
+    id: int
+    journal_entry_id: int
+    account_id: int | None
+    funding_account_id: int | None
+    amount: Decimal
+    currency: str
+    balance_after: Decimal
+    counterparty_iban: str | None
+    counterparty_name: str | None
+    created_at: datetime
+
+
 def record_entries(
     *, session: Session, entries: Sequence[Entry]
-) -> list[tuple[JournalEntry, list[Posting]]]:
+) -> list[tuple[Recorded, list[Line]]]:
     """Record movements of money, in order: the journal entries, their postings, the new
     balances and each customer posting's portfolio transaction, in a fixed number of
     statements however many entries there are.
@@ -191,7 +221,7 @@ def record_entries(
 
 def _write(
     session: Session, entries: Sequence[Entry]
-) -> tuple[list[_Planned], list[tuple[JournalEntry, list[Posting]]]]:
+) -> tuple[list[_Planned], list[tuple[Recorded, list[Line]]]]:
     """Check, then write the entries, their postings and the new balances."""
     if not entries:
         return [], []
@@ -200,12 +230,7 @@ def _write(
     postings = _insert_postings(session, planned, entry_ids)
     _move_balances(session, balances)
     recorded = [
-        (
-            JournalEntry(
-                id=entry_id, kind=entry.kind, description=entry.description, created_at=at
-            ),
-            lines,
-        )
+        (Recorded(entry_id, entry.kind, entry.description, at), lines)
         for (entry, at, _), entry_id, lines in zip(planned, entry_ids, postings, strict=True)
     ]
     return planned, recorded
@@ -284,37 +309,26 @@ def _insert_entries(session: Session, planned: list[_Planned]) -> list[int]:
 
 def _insert_postings(
     session: Session, planned: list[_Planned], entry_ids: list[int]
-) -> list[list[Posting]]:
-    postings = [
-        [
-            Posting(
-                journal_entry_id=entry_id,
-                account_id=leg.account.id if leg.account is not None else None,
-                funding_account_id=leg.funding.id if leg.funding is not None else None,
-                amount=leg.amount,
-                currency=holder.currency,
-                balance_after=after,
-                counterparty_iban=leg.counterparty_iban,
-                counterparty_name=leg.counterparty_name,
-                created_at=at,
-            )
-            for leg, holder, after in steps
-        ]
+) -> list[list[Line]]:
+    rows: list[dict[str, Any]] = [
+        {
+            "journal_entry_id": entry_id,
+            "account_id": leg.account.id if leg.account is not None else None,
+            "funding_account_id": leg.funding.id if leg.funding is not None else None,
+            "amount": leg.amount,
+            "currency": holder.currency,
+            "balance_after": after,
+            "counterparty_iban": leg.counterparty_iban,
+            "counterparty_name": leg.counterparty_name,
+            "created_at": at,
+        }
         for (_, at, steps), entry_id in zip(planned, entry_ids, strict=True)
+        for leg, holder, after in steps
     ]
-    lines = [posting for entry_postings in postings for posting in entry_postings]
     statement = insert(_POSTINGS).returning(_POSTINGS.c.id, sort_by_parameter_order=True)
-    ids = session.execute(statement, [_columns(posting) for posting in lines]).scalars()
-    for posting, posting_id in zip(lines, ids, strict=True):
-        posting.id = posting_id
-    return postings
-
-
-_POSTING_COLUMNS = [column.name for column in _POSTINGS.columns if column.name != "id"]
-
-
-def _columns(posting: Posting) -> dict[str, object]:
-    return {name: getattr(posting, name) for name in _POSTING_COLUMNS}
+    ids = session.execute(statement, rows).scalars()
+    lines = iter([Line(posting_id, **row) for posting_id, row in zip(ids, rows, strict=True)])
+    return [[next(lines) for _ in steps] for _, _, steps in planned]
 
 
 def _move_balances(session: Session, balances: _Balances) -> None:
@@ -336,7 +350,7 @@ def funding_entry(
     locked: LockedAccount,
     amount: Decimal,
     description: str,
-) -> JournalEntry:
+) -> Recorded:
     """A deposit into, or a withdrawal from, a locked customer account, against the bank's
     funding account for its currency."""
     account = locked.account
@@ -409,67 +423,9 @@ def _mirror_into_portfolios(session: Session, planned: list[_Planned]) -> None:
             "description": entry.description,
         }
         for entry, at, steps in planned
+        if entry.mirrored
         for leg, _, _ in steps
         if leg.account is not None
     ]
     if rows:
         session.execute(insert(PortfolioTransaction), rows)
-
-
-def bulk_open_balances(
-    *,
-    session: Session,
-    items: Sequence[tuple[int, Decimal]],
-    description: str = "Opening balance",
-    now: datetime | None = None,
-) -> int:
-    """Deposit an opening balance into many accounts at this bank at once (for seeding).
-
-    Per `(account_id, amount)` one deposit entry from the funding account with its two postings,
-    written by the same writer as `record_entries`, but not mirrored into the customers'
-    portfolios (seeding writes their history itself). Runs in the caller's unit of work.
-    Returns the number of entries written.
-    """
-    wanted = [(account_id, Decimal(amount)) for account_id, amount in items if amount != 0]
-    for account_id, amount in wanted:
-        if amount < 0 or to_money(amount) != amount:
-            raise LedgerInvariantError(f"opening balance {amount} of account {account_id}")
-    if not wanted:
-        return 0
-    if len({account_id for account_id, _ in wanted}) != len(wanted):
-        raise LedgerInvariantError("an account appears twice in one bulk opening")
-    moment = now or clock.now(session)
-    bank = institutions.get_own_bank(session=session)
-    rows = session.exec(
-        select(Account, Customer.name)
-        .join(Customer, col(Customer.id) == col(Account.customer_id))
-        .where(
-            col(Account.id).in_([account_id for account_id, _ in wanted]),
-            col(Account.institution_id) == bank.id,
-        )
-        .order_by(col(Account.id))
-        .with_for_update(of=Account)
-        .execution_options(populate_existing=True)
-    ).all()
-    accounts = {account.id: (account, name) for account, name in rows}
-    missing = [account_id for account_id, _ in wanted if account_id not in accounts]
-    if missing:
-        raise LedgerInvariantError(f"not accounts at this bank: {missing[:5]}")
-
-    funding = {
-        currency: funding_account(session=session, currency=currency, now=moment)
-        for currency in sorted({accounts[account_id][0].currency for account_id, _ in wanted})
-    }
-    entries = []
-    for account_id, amount in wanted:
-        account, holder_name = accounts[account_id]
-        fund = funding[account.currency]
-        legs = [
-            Leg(
-                -amount, funding=fund, counterparty_iban=account.iban, counterparty_name=holder_name
-            ),
-            Leg(amount, account=account, counterparty_name=fund.name),
-        ]
-        entries.append(Entry(EntryKind.deposit, description, legs, at=moment))
-    _, recorded = _write(session, entries)
-    return len(recorded)

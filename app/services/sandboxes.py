@@ -76,7 +76,7 @@ GATE_TIMEOUT_SECONDS = 10.0
 # Seeded hashes of a template are replaced when a sandbox is made from it: the cheapest cost.
 TEMPLATE_BCRYPT_ROUNDS = 4
 # Bumped when the sample data changes, so cached templates are built again.
-SAMPLE_DATA_VERSION = 1
+SAMPLE_DATA_VERSION = 2
 
 
 @dataclass

@@ -28,7 +28,7 @@ from app.errors import (
     ValidationFailed,
 )
 from app.models.account import Account
-from app.models.journal_entry import EntryKind, JournalEntry
+from app.models.journal_entry import EntryKind
 from app.models.transfer import (
     FailureReason,
     PaymentOrder,
@@ -151,7 +151,7 @@ def _book(
     dst: ledger.LockedAccount,
     order: Order,
     at: datetime | None = None,
-) -> JournalEntry:
+) -> ledger.Recorded:
     """The transfer's money, through the ledger (at `at`, or the sandbox's now)."""
     entry, _ = ledger.record_entry(
         session=session,

@@ -27,7 +27,7 @@ from app.models.funding_account import FundingAccount
 from app.models.journal_entry import EntryKind, JournalEntry
 from app.models.portfolio_transaction import PortfolioTransaction
 from app.models.posting import Posting
-from app.services import institutions, ledger
+from app.services import ledger
 from tests.utils.auth import AuthedUser
 from tests.utils.money import assert_ledger_consistent, balance_of, deposit, transfer_body
 
@@ -306,70 +306,44 @@ def test_database_checks_entry_kind(session: Session) -> None:
         session.execute(insert(JournalEntry).values(kind="gift", description=""))
 
 
-# --- bulk openings (seeding) -------------------------------------------------------------------
+# --- entries kept out of the portfolio's history (seeding) ----------------------------------
 
 
-def test_bulk_open_balances_writes_ordinary_entries(
+def test_an_entry_that_is_not_mirrored_moves_money_but_not_the_portfolio_history(
     client: TestClient,
     engine: Engine,
     session: Session,
     customer: AuthedUser,
-    other_customer: AuthedUser,
     admin_headers: dict[str, str],
 ) -> None:
     deposit(client, admin_headers, customer.iban, "1.00")
-    dollars = client.post(
-        "/accounts/open",
-        json={"account_type": "saving", "currency": "USD"},
-        headers=other_customer.headers,
-    ).json()["iban"]
     with write_transaction(session):
-        ids = [
-            account(session, iban).id or 0 for iban in (customer.iban, other_customer.iban, dollars)
+        locked = ledger.lock_accounts(session=session, ibans=[customer.iban])[customer.iban]
+        fund = ledger.funding_account(session=session, currency="EUR")
+        legs = [
+            ledger.Leg(Decimal("-10.00"), funding=fund, counterparty_iban=customer.iban),
+            ledger.Leg(Decimal("10.00"), account=locked.account, counterparty_name=fund.name),
         ]
-        written = ledger.bulk_open_balances(
+        ledger.record_entries(
             session=session,
-            items=[(ids[0], Decimal("10.00")), (ids[1], Decimal("0")), (ids[2], Decimal("2.50"))],
+            entries=[
+                ledger.Entry(EntryKind.deposit, "Opening balance", legs, mirrored=False),
+                ledger.Entry(EntryKind.deposit, "Mirrored", legs),
+            ],
         )
 
-    assert written == 2
-    assert balance_of(client, customer.headers, customer.iban) == "11.00"
-    assert balance_of(client, other_customer.headers, other_customer.iban) == "0.00"
-    assert balance_of(client, other_customer.headers, dollars) == "2.50"
-    totals = assert_ledger_consistent(engine)
-    assert totals.entries_by_kind == {"deposit": 3}
+    assert balance_of(client, customer.headers, customer.iban) == "21.00"
+    assert assert_ledger_consistent(engine).entries_by_kind == {"deposit": 3}
     statement = client.get(f"/accounts/{customer.iban}/transactions", headers=customer.headers)
-    assert statement.json()["items"][0]["description"] == "Opening balance"
-    assert statement.json()["items"][0]["balance_after"] == "11.00"
-
-
-def test_bulk_open_balances_with_nothing_to_do(session: Session) -> None:
-    with write_transaction(session):
-        assert ledger.bulk_open_balances(session=session, items=[]) == 0
-
-
-@pytest.mark.parametrize(
-    ("items", "message"),
-    [
-        ([(0, Decimal("-1.00"))], "opening balance"),
-        ([(0, Decimal("1.001"))], "opening balance"),
-        ([(0, Decimal("1.00")), (0, Decimal("2.00"))], "twice"),
-        ([(999999, Decimal("1.00"))], "not accounts at this bank"),
-    ],
-)
-def test_bulk_open_balances_refuses_bad_items(
-    engine: Engine,
-    session: Session,
-    customer: AuthedUser,
-    items: list[tuple[int, Decimal]],
-    message: str,
-) -> None:
-    with write_transaction(session):
-        own = account(session, customer.iban).id or 0
-    resolved = [(own if account_id == 0 else account_id, amount) for account_id, amount in items]
-    with pytest.raises(ledger.LedgerInvariantError, match=message), write_transaction(session):
-        ledger.bulk_open_balances(session=session, items=resolved)
-    assert assert_ledger_consistent(engine).entries == 0
+    assert [line["description"] for line in statement.json()["items"]] == [
+        "Mirrored",
+        "Opening balance",
+        "Sandbox top-up",
+    ]
+    history = client.get(
+        f"/user-portfolio/{customer.customer_oid}/transactions", headers=customer.headers
+    ).json()["transactions"]
+    assert sorted(t["description"] for t in history) == ["Mirrored", "Sandbox top-up"]
 
 
 # --- a failure after the postings are written, before the balances move ----------------------
@@ -544,19 +518,22 @@ def test_process_killed_before_the_balances_move_leaves_no_trace(
 def test_seeded_balances_come_from_the_ledger(engine: Engine, settings: Settings) -> None:
     import seed
 
-    report = seed.main(["--customers", "30", "--seed", "3", "--bcrypt-rounds", "4"], settings)
-    again = seed.main(["--customers", "30", "--seed", "3", "--bcrypt-rounds", "4"], settings)
+    report = seed.main(["--customers", "10", "--seed", "3", "--bcrypt-rounds", "4"], settings)
+    again = seed.main(["--customers", "10", "--seed", "3", "--bcrypt-rounds", "4"], settings)
 
     totals = assert_ledger_consistent(engine)  # every balance == the sum of its postings
-    assert report.customers_created == again.customers_skipped == 30
+    assert report.customers_created == again.customers_skipped == 10
     assert again.customers_created == 0
+    # Opening balances, then a year of lives: income, bills and card payments, all entries.
+    assert set(totals.entries_by_kind) == {"deposit", "income", "payment", "card_payment"}
     with new_session(engine) as session:
-        # Accounts held at other institutions are aggregated snapshots, outside the ledger.
-        own_bank_id = institutions.get_own_bank(session=session).id
-        funded = session.exec(
-            select(Account).where(
-                col(Account.balance) > 0, col(Account.institution_id) == own_bank_id
+        openings = session.exec(
+            select(Posting.account_id, JournalEntry.description)
+            .join(JournalEntry, col(JournalEntry.id) == col(Posting.journal_entry_id))
+            .where(
+                col(JournalEntry.kind) == EntryKind.deposit, col(Posting.account_id).is_not(None)
             )
         ).all()
-    assert totals.entries_by_kind == {"deposit": len(funded)}
+    assert {description for _, description in openings} == {"Opening balance"}
+    assert len(openings) == len({account_id for account_id, _ in openings})  # one each
     assert all(total > 0 for total in totals.customer_balances.values())
