@@ -7,10 +7,12 @@ this file takes them itself, through the same helpers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from logging.config import fileConfig
 from typing import Any
 
 from alembic import context
+from alembic.operations.batch import ApplyBatchImpl
 from sqlalchemy import Enum, String
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
@@ -23,6 +25,24 @@ from app.core.migrations import COMPARE_OPTIONS, migration_lock, migration_trans
 
 config = context.config
 target_metadata = SQLModel.metadata
+
+
+def _constraints_in_name_order(grab: Callable[[ApplyBatchImpl], None]) -> Any:
+    """A table that SQLite's batch mode rebuilds gets its constraints and indexes in name order.
+    Alembic copies them in the order of a set (the reflected table's), which changes from run to run,
+    so two databases migrated alike would differ in their schema's text (`sqlite3 .dump`)."""
+
+    def grab_sorted(self: ApplyBatchImpl) -> None:
+        grab(self)
+        self.named_constraints = dict(sorted(self.named_constraints.items()))
+        self.indexes = dict(sorted(self.indexes.items()))
+
+    return grab_sorted
+
+
+ApplyBatchImpl._grab_table_elements = _constraints_in_name_order(  # type: ignore[method-assign]
+    ApplyBatchImpl._grab_table_elements
+)
 
 
 def render_item(kind: str, obj: Any, autogen_context: Any) -> str | bool:

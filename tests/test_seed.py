@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -72,6 +73,17 @@ def test_the_same_seed_gives_the_same_bytes(tmp_path: Path) -> None:
     assert dumped == dump(second)
     assert len(dumped["transaction"]) > 300
     assert dumped["customer"] != dump(other)["customer"]
+    # As `sqlite3 .dump` writes them: the schema and every row, byte for byte.
+    assert sql_dump(first) == sql_dump(second)
+    assert sql_dump(first) != sql_dump(other)
+
+
+def sql_dump(path: Path) -> str:
+    connection = sqlite3.connect(path)
+    try:
+        return "\n".join(connection.iterdump())
+    finally:
+        connection.close()
 
 
 def test_seed_refuses_production_without_the_flag(
