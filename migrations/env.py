@@ -29,8 +29,8 @@ target_metadata = SQLModel.metadata
 
 def _constraints_in_name_order(grab: Callable[[ApplyBatchImpl], None]) -> Any:
     """A table that SQLite's batch mode rebuilds gets its constraints and indexes in name order.
-    Alembic copies them in the order of a set (the reflected table's), which changes from run to run,
-    so two databases migrated alike would differ in their schema's text (`sqlite3 .dump`)."""
+    Alembic copies them in the order of a set (the reflected table's), which changes from run to
+    run, so two databases migrated alike would differ in their schema's text (`sqlite3 .dump`)."""
 
     def grab_sorted(self: ApplyBatchImpl) -> None:
         grab(self)

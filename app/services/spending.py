@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -42,13 +43,18 @@ def add(*, session: Session, amounts: Iterable[Spent]) -> int:
             totals.items(), key=lambda item: (str(item[0][0]), *item[0][1:])
         )
     ]
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    statement = insert(_SPENDING)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["customer_id", "month", "category", "currency"],
-            set_={"amount": _SPENDING.c.amount + statement.excluded.amount},
-        ),
-        rows,
-    )
+    session.execute(_ADD[session.get_bind().dialect.name], rows)
     return len(rows)
+
+
+def _upsert(insert: Any) -> Any:
+    """Add a row's amount to the row of its month, category and currency (made if absent)."""
+    statement = insert(_SPENDING)
+    return statement.on_conflict_do_update(
+        index_elements=["customer_id", "month", "category", "currency"],
+        set_={"amount": _SPENDING.c.amount + statement.excluded.amount},
+    )
+
+
+# Built once per dialect (a statement built per call is compiled per call).
+_ADD = {"sqlite": _upsert(sqlite_insert), "postgresql": _upsert(postgresql_insert)}

@@ -119,7 +119,8 @@ def _fix_body(body: dict[str, object], *, path: str = "") -> None:
     ):
         body["annual_percent"] = "1.5"
     # A new sandbox's size and lifetime stay within the test server's settings, and it is made
-    # from the one template (each seed and size is a template built once, in about a second).
+    # from the one template (each seed and size is a template built once, by living its customers'
+    # year: the fuzz test builds it before the fuzzer starts).
     customers = body.get("customers")
     if isinstance(customers, int | float) and customers > 20:
         body["customers"] = 20
