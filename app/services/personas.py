@@ -286,9 +286,11 @@ def _day_end(day: date) -> datetime:
 
 
 def next_due(*, session: Session, after: datetime) -> datetime | None:
-    """When the next day to be lived is over (it may be before `after`: overdue)."""
+    """When the next day to be lived is over: the earliest persona's next day, or the first day
+    not over by `after` when that is later (the days over before due work began are not
+    lived)."""
     day = session.exec(select(func.min(Persona.next_on))).one()
-    return None if day is None else _day_end(day)
+    return None if day is None else _day_end(max(day, (after + MICROSECOND).date()))
 
 
 def due(

@@ -4,6 +4,7 @@ and the portfolio's spending rows the sums of the card payments."""
 
 from __future__ import annotations
 
+import logging
 import random
 import uuid
 from collections import defaultdict
@@ -14,13 +15,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from app.core.db import new_session
+from app.core.due import day_start
 from app.models.card_payment import CardPayment, CardPaymentStatus
 from app.models.journal_entry import EntryKind
-from app.models.persona import PersonaKind
-from app.services import personas
+from app.models.persona import Persona, PersonaKind
+from app.services import clock, personas, sandboxes
 from tests.api.test_clock import advance, at, freeze
 from tests.utils.auth import AuthedUser
 from tests.utils.money import assert_ledger_consistent, deposit
@@ -291,3 +294,42 @@ def test_only_admins_give_lives_and_a_customer_needs_a_checking_account(
     )  # fmt: skip
     assert refused.status_code == 409
     assert "no checking account" in refused.json()["detail"]
+
+
+def test_days_over_before_due_work_began_are_not_lived_nor_kept_due(
+    client: TestClient, engine: Engine, customer: AuthedUser, admin_headers: dict[str, str]
+) -> None:
+    # A seeded persona: its next day is long past when the bank's clock first ticks.
+    today = freeze(client, admin_headers).date()
+    give_life(client, admin_headers, customer, "salaried", start_on=today.isoformat())
+    with new_session(engine) as session:
+        row = session.get(Persona, uuid.UUID(customer.customer_oid))
+        assert row is not None
+        row.next_on = today - timedelta(days=300)
+        session.add(row)
+        session.commit()
+    settings = client.app.state.sandboxes.settings  # type: ignore[attr-defined]
+    with new_session(engine) as session:
+        assert clock.catch_up(session=session, settings=settings) == {}  # marks the start
+    with new_session(engine) as session:
+        # Nothing is due until today is over: the tick takes no write lock for it.
+        assert personas.next_due(session=session, after=clock.now(session)) == day_start(
+            today + timedelta(days=1)
+        ) - timedelta(microseconds=1)
+        assert clock.catch_up(session=session, settings=settings) == {}
+    assert statement(client, customer) == []
+
+
+def test_a_busy_bank_waits_for_the_next_tick_without_failing_the_tick(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    hub = client.app.state.sandboxes  # type: ignore[attr-defined]
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+
+    def locked(**_: Any) -> dict[str, int]:
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(clock, "catch_up", locked)
+    with caplog.at_level(logging.WARNING):
+        assert sandboxes.catch_up_clocks(hub=hub, default=engine) == 0
+    assert "waits for the next tick: database is locked" in caplog.text
