@@ -160,12 +160,7 @@ def _insert_accounts(
     for iban, amount in funded:
         holder = locked[iban]
         fund = funds[holder.account.currency]
-        legs = [
-            ledger.Leg(
-                -amount, funding=fund, counterparty_iban=iban, counterparty_name=holder.holder_name
-            ),
-            ledger.Leg(amount, account=holder.account, counterparty_name=fund.name),
-        ]
+        legs = ledger.funding_legs(holder, fund, amount, outside=fund.name)
         entries.append(
             ledger.Entry(
                 EntryKind.deposit, "Opening balance", legs, at=opened_at, mirrored=mirrored

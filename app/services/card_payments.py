@@ -164,11 +164,7 @@ def release(*, session: Session, payment_id: int) -> CardPaymentPublic:
     """Lift a hold: nothing is booked, the money is available again (409 unless held)."""
     with write_transaction(session):
         row = _held(session, payment_id)
-        _lift(session, row)
-        row.status = CardPaymentStatus.released
-        row.released_at = clock.now(session)
-        session.add(row)
-        session.flush()
+        _release(session, [row])
         public = CardPaymentPublic.model_validate(row)
     return public
 
@@ -206,13 +202,7 @@ def release_all(*, session: Session, customer_id: uuid.UUID) -> int:
         .order_by(col(CardPayment.id))
         .with_for_update(of=CardPayment)
     ).all()
-    now = clock.now(session)
-    for row in rows:
-        _lift(session, row)
-        row.status = CardPaymentStatus.released
-        row.released_at = now
-        session.add(row)
-    session.flush()
+    _release(session, rows)
     return len(rows)
 
 
@@ -237,12 +227,17 @@ def _held(session: Session, payment_id: int) -> CardPayment:
     return row
 
 
-def _lift(session: Session, row: CardPayment) -> None:
-    """Take the hold off its account (locked, its new `held` flushed before anything else
-    moves its balance)."""
-    locked = ledger.lock_accounts(session=session, ibans=[row.iban])[row.iban]
-    locked.account.held -= row.amount
-    session.add(locked.account)
+def _release(session: Session, rows: Sequence[CardPayment]) -> None:
+    """Lift held payments: their holds come off their accounts (locked), nothing is booked."""
+    if not rows:
+        return
+    locked = ledger.lock_accounts(session=session, ibans={row.iban for row in rows})
+    _move_held(session, [(locked[row.iban].account, -row.amount) for row in rows])
+    now = clock.now(session)
+    for row in rows:
+        row.status = CardPaymentStatus.released
+        row.released_at = now
+    session.add_all(rows)
     session.flush()
 
 
@@ -268,15 +263,9 @@ def post(session: Session, rows: Sequence[CardPayment], at: datetime) -> None:
                 description=f"Card payment: {row.merchant}",
                 at=at,
                 category=row.category,
-                legs=[
-                    ledger.Leg(-row.amount, account=holder.account, counterparty_name=row.merchant),
-                    ledger.Leg(
-                        row.amount,
-                        funding=funds[row.currency],
-                        counterparty_iban=holder.iban,
-                        counterparty_name=holder.holder_name,
-                    ),
-                ],
+                legs=ledger.funding_legs(
+                    holder, funds[row.currency], -row.amount, outside=row.merchant
+                ),
             )
         )
     recorded = ledger.record_entries(session=session, entries=entries)

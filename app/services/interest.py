@@ -242,15 +242,7 @@ def pay_month(session: Session, *, month: date, at: datetime) -> dict[str, int]:
                 kind=EntryKind.interest,
                 description=description,
                 at=at,
-                legs=[
-                    ledger.Leg(
-                        -amount,
-                        funding=fund,
-                        counterparty_iban=holder.iban,
-                        counterparty_name=holder.holder_name,
-                    ),
-                    ledger.Leg(amount, account=holder.account, counterparty_name=fund.name),
-                ],
+                legs=ledger.funding_legs(holder, fund, amount, outside=fund.name),
             )
         )
     ledger.record_entries(session=session, entries=entries)

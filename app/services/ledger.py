@@ -343,6 +343,20 @@ def _move_balances(session: Session, balances: _Balances) -> None:
         set_committed_value(holder, "balance", balance)
 
 
+def funding_legs(
+    locked: LockedAccount, fund: FundingAccount, amount: Decimal, *, outside: str
+) -> list[Leg]:
+    """The two legs of money between a locked customer account and the bank's funding account
+    (the world outside the bank): `amount` into the account when positive, out of it when
+    negative, `outside` the account's counterparty. The debit comes first, so a payment beyond
+    the balance fails before anything else is written."""
+    own = Leg(amount, account=locked.account, counterparty_name=outside)
+    world = Leg(
+        -amount, funding=fund, counterparty_iban=locked.iban, counterparty_name=locked.holder_name
+    )
+    return [world, own] if amount > 0 else [own, world]
+
+
 def funding_entry(
     *,
     session: Session,
@@ -353,21 +367,9 @@ def funding_entry(
 ) -> Recorded:
     """A deposit into, or a withdrawal from, a locked customer account, against the bank's
     funding account for its currency."""
-    account = locked.account
-    fund = funding_account(session=session, currency=account.currency)
-    customer_leg = Leg(
-        amount if kind == EntryKind.deposit else -amount,
-        account=account,
-        counterparty_name=fund.name,
-    )
-    funding_leg = Leg(
-        -customer_leg.amount,
-        funding=fund,
-        counterparty_iban=locked.iban,
-        counterparty_name=locked.holder_name,
-    )
-    # Debit first, so a withdrawal beyond the balance fails before anything else is written.
-    legs = [funding_leg, customer_leg] if kind == EntryKind.deposit else [customer_leg, funding_leg]
+    fund = funding_account(session=session, currency=locked.account.currency)
+    signed = amount if kind == EntryKind.deposit else -amount
+    legs = funding_legs(locked, fund, signed, outside=fund.name)
     entry, _ = record_entry(session=session, kind=kind, description=description, legs=legs)
     return entry
 

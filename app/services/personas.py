@@ -388,14 +388,10 @@ def live(session: Session, day: date, *, settlement_days: int) -> dict[str, int]
 def _entry(
     event: Event, amount: Decimal, holder: ledger.LockedAccount, fund: FundingAccount
 ) -> ledger.Entry:
-    outside = ledger.Leg(
-        -amount, funding=fund, counterparty_iban=holder.iban, counterparty_name=holder.holder_name
-    )
-    own = ledger.Leg(amount, account=holder.account, counterparty_name=event.counterparty)
     return ledger.Entry(
         kind=event.kind,
         description=event.description,
-        legs=[outside, own] if amount > 0 else [own, outside],
+        legs=ledger.funding_legs(holder, fund, amount, outside=event.counterparty),
         at=event.at,
         category=event.category,
         transaction_type=event.transaction_type,
