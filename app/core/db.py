@@ -12,25 +12,28 @@ and a transaction the server aborts as a serialization failure or deadlock can b
 
 from __future__ import annotations
 
+import functools
 import logging
+import operator
 import os
 import random
 import sqlite3
 import stat
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import Table, event
+from sqlalchemy import DateTime, Table, event, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.core.config import Settings
@@ -224,6 +227,97 @@ def write_transaction(session: Session) -> Iterator[Session]:
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table of a table model: Core statements skip the ORM's per-row bookkeeping."""
     return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+def insert_rows(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *, numbered: bool = False
+) -> list[int]:
+    """Insert rows (each with the same keys) in one batch, in the caller's unit of work; with
+    `numbered`, return their new ids in the rows' order (otherwise nothing).
+
+    PostgreSQL: SQLAlchemy's batched INSERT, numbered from the table's sequence (`RETURNING`,
+    sorted back into the rows' order). SQLite: one `executemany` of the driver, each value
+    converted by its column type's own bind processor. Its rows are numbered with the ids
+    SQLite itself would give them, one after the largest (no table uses AUTOINCREMENT): SQLite
+    cannot batch an ordered `RETURNING`, and SQLAlchemy would send one INSERT per row. This
+    holds because the caller's unit of work holds the database's write lock, so no other
+    writer numbers rows meanwhile. (Thousands of rows a batch: the ledger, seeding.)"""
+    if not rows:
+        return []
+    keys = tuple(rows[0])
+    if any(len(row) != len(keys) for row in rows):
+        raise ValueError(f"rows for {table.name} have different keys")
+    if missing := _computed_defaults(table) - set(keys):
+        raise ValueError(f"rows for {table.name} must give {', '.join(sorted(missing))}")
+    dialect = session.get_bind().dialect
+    if dialect.name != "sqlite":
+        if not numbered:
+            session.execute(insert(table), rows)
+            return []
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(session.execute(statement, rows).scalars())
+    ids: list[int] = []
+    if numbered:
+        last = session.execute(select(func.max(table.c.id))).scalar() or 0
+        ids = list(range(last + 1, last + 1 + len(rows)))
+    sql, id_at, readers = _driver_insert(dialect, table, keys, numbered=numbered)
+    values = [tuple([read(row) for read in readers]) for row in rows]
+    if id_at is not None:
+        values = [
+            (*row[:id_at], row_id, *row[id_at:]) for row_id, row in zip(ids, values, strict=True)
+        ]
+    session.connection().exec_driver_sql(sql, values)
+    return ids
+
+
+@functools.cache
+def _driver_insert(
+    dialect: Dialect, table: Table, keys: tuple[str, ...], *, numbered: bool
+) -> tuple[str, int | None, list[Callable[[Mapping[str, Any]], Any]]]:
+    """The INSERT's SQL for these keys (and the id, when numbered), where the id's parameter
+    is, and how each other parameter's value is read from a row: its key's value through the
+    column type's bind processor, or the column's constant default when the rows leave it out."""
+    compiled = insert(table).compile(
+        dialect=dialect, column_keys=["id", *keys] if numbered else list(keys)
+    )
+    order = list(compiled.positiontup or [])
+    readers: list[Callable[[Mapping[str, Any]], Any]] = []
+    for key in order:
+        if numbered and key == "id":
+            continue
+        kind = table.c[key].type.dialect_impl(dialect)
+        convert = kind.bind_processor(dialect)
+        if convert is not None and isinstance(getattr(kind, "impl_instance", kind), DateTime):
+            # Formatting a moment is the dearest conversion, and a batch's rows share moments
+            # (an entry's postings, a day's events): each one is converted once.
+            convert = functools.lru_cache(maxsize=4096)(convert)
+        if key in keys:
+            readers.append(
+                operator.itemgetter(key) if convert is None else _converted(key, convert)
+            )
+            continue
+        default = table.c[key].default
+        assert isinstance(default, ScalarElementColumnDefault)  # see _computed_defaults
+        readers.append(_constant(default.arg if convert is None else convert(default.arg)))
+    return compiled.string, order.index("id") if numbered else None, readers
+
+
+@functools.cache
+def _computed_defaults(table: Table) -> frozenset[str]:
+    """The columns whose default is computed per row (a moment, say): rows must give them."""
+    return frozenset(
+        column.key
+        for column in table.columns
+        if column.default is not None and not isinstance(column.default, ScalarElementColumnDefault)
+    )
+
+
+def _constant(value: Any) -> Callable[[Mapping[str, Any]], Any]:
+    return lambda _row: value
+
+
+def _converted(key: str, convert: Callable[[Any], Any]) -> Callable[[Mapping[str, Any]], Any]:
+    return lambda row: convert(row[key])
 
 
 def insert_if_absent(session: Session, model: type[SQLModel], values: dict[str, Any]) -> None:

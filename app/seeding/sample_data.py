@@ -6,7 +6,7 @@ Always seeded (idempotent: existing ones are skipped): the five sample customers
 CustomerOIDs, institutions, holdings, accounts, transactions, spending and derivatives, each with
 a login (john.doe, jane.smith, robert.johnson, abc.corporation, michael.chen). Faker customers
 (customer00001 ...) get accounts, a persona, a few holdings with their trades and dividends and
-now and then a derivative; then the life engine (`clock.live_history`, the clock's own days)
+now and then a derivative; then the life engine (`personas.live_history`, the clock's own days)
 lives their 2025: income, rent, bills, subscriptions and card spending through the ledger.
 
 The same `seed` gives the same data, byte for byte: every row comes from a generator keyed by
@@ -41,7 +41,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
-from app.core.db import new_session, table_of, write_transaction
+from app.core.db import insert_rows, new_session, table_of, write_transaction
 from app.models.account import Account, AccountType
 from app.models.asset import Asset, AssetType
 from app.models.currency import Currency
@@ -59,7 +59,7 @@ from app.models.persona import Persona, PersonaKind
 from app.models.portfolio_transaction import PortfolioTransaction, TransactionType
 from app.models.spending import Spending
 from app.models.user import Role, User
-from app.services import clock, fx, institutions, interest, ledger, reference, users
+from app.services import fx, institutions, interest, ledger, personas, reference, users
 
 SANDBOX_PASSWORD = "sandbox-password"
 DEMO_ADMIN = ("demo.admin", "demo-admin-password")
@@ -144,12 +144,7 @@ def _insert_accounts(
         openings.append(row["balance"] if ours else Decimal(0))
         if ours:
             row["balance"] = Decimal(0)
-    table = table_of(Account)
-    ids = list(
-        session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-        ).scalars()
-    )
+    ids = insert_rows(session, table_of(Account), rows, numbered=True)
     funded = [(row["iban"], amount) for row, amount in zip(rows, openings, strict=True) if amount]
     locked = ledger.lock_accounts(session=session, ibans=[iban for iban, _ in funded])
     funds = {
@@ -998,7 +993,7 @@ def _flush(
 ) -> None:
     """One unit of work per batch: the customers, logins, accounts (opened through the ledger),
     holdings and personas in Core executemany inserts, then their year lived by the life engine
-    (`clock.live_history`: the same days the sandbox's clock lives, through the ledger)."""
+    (`personas.live_history`: the days the sandbox's clock would live, through the ledger)."""
     if not plans:
         return
     accounts = [a for p in plans for a in p.accounts]
@@ -1008,10 +1003,10 @@ def _flush(
         own_bank_id = institutions.get_own_bank(session=session).id
         assert own_bank_id is not None
         ids = iter(_insert_accounts(session, accounts, own_bank_id, OPENED_AT, mirrored=True))
-        personas = []
+        persona_rows = []
         for plan in plans:
             by_key = {key: next(ids) for key in plan.account_keys}
-            personas.append(
+            persona_rows.append(
                 {
                     "customer_id": plan.customer["id"],
                     "kind": plan.persona,
@@ -1024,14 +1019,14 @@ def _flush(
             )
         transactions = [row for p in plans for row in p.transactions]
         for model, rows in (
-            (Persona, personas),
+            (Persona, persona_rows),
             (PortfolioTransaction, transactions),
             (Asset, [a for p in plans for a in p.assets]),
             (DerivativeTransaction, [d for p in plans for d in p.derivatives]),
         ):
             if rows:
                 session.execute(insert(table_of(model)), rows)
-        lived = clock.live_history(
+        lived = personas.live_history(
             session=session, settings=settings, start=HISTORY_START, end=SEED_NOW
         )
         spending = session.exec(

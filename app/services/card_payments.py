@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, bindparam, func, insert, update
+from sqlalchemy import ColumnElement, bindparam, func, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
-from app.core.db import table_of, write_transaction
+from app.core.db import insert_rows, table_of, write_transaction
 from app.core.due import Due, Run, day_start
 from app.core.identifiers import STORED_ID_MAX
 from app.core.money import to_money
@@ -40,6 +40,7 @@ from app.models.card_payment import (
     CardPaymentPublic,
     CardPaymentStatus,
 )
+from app.models.funding_account import FundingAccount
 from app.models.journal_entry import EntryKind
 from app.services import accounts, clock, ledger, spending
 
@@ -86,16 +87,31 @@ class Hold:
     at: datetime
 
 
-def place(session: Session, holds: Sequence[Hold], *, settlement_days: int) -> list[int]:
-    """Hold card payments, in one batch: their rows, each to settle at the start of the day
-    `settlement_days` after its own (never before it was made), and each account's `held`
-    grown by their amounts. Returns their ids, in order."""
+def settles_at(at: datetime, settlement_days: int) -> datetime:
+    """When a card payment made at `at` settles: at the start of the day `settlement_days` after
+    its own, never before it was made."""
+    return max(day_start(at.date() + timedelta(days=settlement_days)), at)
+
+
+def place(
+    session: Session,
+    holds: Sequence[Hold],
+    *,
+    settlement_days: int,
+    posted: Sequence[tuple[datetime, int] | None] | None = None,
+) -> list[int]:
+    """Hold card payments, in one batch: their rows, each to settle `settles_at`, and each
+    account's `held` grown by their amounts. Returns their ids, in order.
+
+    `posted` (a life lived over the past, in one batch): for each hold, when it posted and its
+    journal entry (already recorded), or None when it is still held. A posted one holds
+    nothing any more and counts in its customer's spending."""
     if not holds:
         return []
+    settled = posted or [None] * len(holds)
     rows = []
-    for hold in holds:
+    for hold, booked in zip(holds, settled, strict=True):
         assert hold.account.account.id is not None
-        settles = day_start(hold.at.date() + timedelta(days=settlement_days))
         rows.append(
             {
                 "account_id": hold.account.account.id,
@@ -104,14 +120,26 @@ def place(session: Session, holds: Sequence[Hold], *, settlement_days: int) -> l
                 "currency": hold.account.account.currency,
                 "merchant": hold.merchant,
                 "category": hold.category,
-                "status": CardPaymentStatus.held,
+                "status": CardPaymentStatus.held if booked is None else CardPaymentStatus.posted,
                 "held_at": hold.at,
-                "settles_at": max(settles, hold.at),
+                "settles_at": settles_at(hold.at, settlement_days),
+                "posted_at": None if booked is None else booked[0],
+                "entry_id": None if booked is None else booked[1],
             }
         )
-    statement = insert(_PAYMENTS).returning(_PAYMENTS.c.id, sort_by_parameter_order=True)
-    ids = list(session.execute(statement, rows).scalars())
-    _move_held(session, [(hold.account.account, hold.amount) for hold in holds])
+    ids = insert_rows(session, _PAYMENTS, rows, numbered=True)
+    pending = [hold for hold, booked in zip(holds, settled, strict=True) if booked is None]
+    if pending:
+        _move_held(session, [(hold.account.account, hold.amount) for hold in pending])
+    spending.add(
+        session=session,
+        amounts=[
+            (hold.account.account.customer_id, booked[0], hold.category,
+             hold.account.account.currency, hold.amount)
+            for hold, booked in zip(holds, settled, strict=True)
+            if booked is not None
+        ],
+    )  # fmt: skip
     return ids
 
 
@@ -254,29 +282,21 @@ def post(session: Session, rows: Sequence[CardPayment], at: datetime) -> None:
         currency: ledger.funding_account(session=session, currency=currency)
         for currency in sorted({row.currency for row in rows})
     }
-    entries = []
-    for row in rows:
-        holder = locked[row.iban]
-        entries.append(
-            ledger.Entry(
-                kind=EntryKind.card_payment,
-                description=f"Card payment: {row.merchant}",
-                at=at,
-                category=row.category,
-                legs=ledger.funding_legs(
-                    holder, funds[row.currency], -row.amount, outside=row.merchant
-                ),
-            )
+    entries = [
+        posting_entry(
+            locked[row.iban], funds[row.currency], row.amount, row.merchant, row.category, at
         )
+        for row in rows
+    ]
     recorded = ledger.record_entries(session=session, entries=entries)
     session.execute(
         _POSTED,
         [
             {"payment_id": row.id, "posted_at": at, "entry_id": entry.id}
-            for row, (entry, _) in zip(rows, recorded, strict=True)
+            for row, entry in zip(rows, recorded, strict=True)
         ],
     )
-    for row, (entry, _) in zip(rows, recorded, strict=True):
+    for row, entry in zip(rows, recorded, strict=True):
         for name, value in (
             ("status", CardPaymentStatus.posted),
             ("posted_at", at),
@@ -289,6 +309,25 @@ def post(session: Session, rows: Sequence[CardPayment], at: datetime) -> None:
             (locked[row.iban].account.customer_id, at, row.category, row.currency, row.amount)
             for row in rows
         ],
+    )
+
+
+def posting_entry(
+    holder: ledger.LockedAccount,
+    fund: FundingAccount,
+    amount: Decimal,
+    merchant: str,
+    category: str,
+    at: datetime,
+) -> ledger.Entry:
+    """The journal entry of a card payment posting: `amount` from the account to the bank's
+    funding account for its currency (the card scheme's side)."""
+    return ledger.Entry(
+        kind=EntryKind.card_payment,
+        description=f"Card payment: {merchant}",
+        at=at,
+        category=category,
+        legs=ledger.funding_legs(holder, fund, -amount, outside=merchant),
     )
 
 

@@ -184,19 +184,6 @@ _DUE_KINDS: tuple[DueKind, ...] = (
 )
 
 
-# What a seeded history lives through: the personas' days and their card payments settling.
-_LIFE_KINDS = (card_payments, personas)
-
-
-def live_history(
-    *, session: Session, settings: Settings, start: datetime, end: datetime
-) -> dict[str, int]:
-    """Live the personas' days from `start` to `end` (the past, for seeding) as the clock would,
-    in the caller's unit of work, without moving the clock: one door for every seeded posting."""
-    executed = _run_due(session, settings, start, end, since=start, kinds=_LIFE_KINDS)
-    return dict(sorted(executed.items()))
-
-
 def _run_due(
     session: Session,
     settings: Settings,

@@ -19,13 +19,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, Update, bindparam, insert, update
+from sqlalchemy import Table, Update, bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from app.core.db import table_of
-from app.core.money import to_money
+from app.core.db import insert_rows, table_of
+from app.core.money import CENT, to_money
 from app.errors import InsufficientFunds
 from app.models.account import Account
 from app.models.customer import Customer
@@ -128,12 +128,14 @@ def check_balanced(legs: Sequence[Leg]) -> None:
     """Two or more non-zero legs in whole cents, summing to zero per currency."""
     if len(legs) < 2:
         raise LedgerInvariantError("a journal entry needs at least two postings")
-    totals: dict[str, Decimal] = defaultdict(Decimal)
+    totals: dict[str, Decimal] = {}
     for leg in legs:
-        if leg.amount == 0 or to_money(leg.amount) != leg.amount:
-            raise LedgerInvariantError(f"posting amount {leg.amount} is zero or not whole cents")
-        totals[leg.holder.currency] += leg.amount
-    unbalanced = {currency: total for currency, total in totals.items() if total != 0}
+        amount = leg.amount
+        if not amount or amount != amount.quantize(CENT):
+            raise LedgerInvariantError(f"posting amount {amount} is zero or not whole cents")
+        currency = leg.holder.currency
+        totals[currency] = totals.get(currency, ZERO) + amount
+    unbalanced = {currency: total for currency, total in totals.items() if total}
     if unbalanced:
         raise LedgerInvariantError(f"journal entry does not balance: {unbalanced}")
 
@@ -166,7 +168,7 @@ def record_entry(
     legs: Sequence[Leg],
     now: datetime | None = None,
     category: str | None = None,
-) -> tuple[Recorded, list[Line]]:
+) -> Recorded:
     """Record one movement of money: `record_entries` with one entry."""
     entry = Entry(kind=kind, description=description, legs=legs, at=now, category=category)
     [recorded] = record_entries(session=session, entries=[entry])
@@ -183,25 +185,7 @@ class Recorded:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """A posting as written: plain values, not an ORM object (a batch writes thousands)."""
-
-    id: int
-    journal_entry_id: int
-    account_id: int | None
-    funding_account_id: int | None
-    amount: Decimal
-    currency: str
-    balance_after: Decimal
-    counterparty_iban: str | None
-    counterparty_name: str | None
-    created_at: datetime
-
-
-def record_entries(
-    *, session: Session, entries: Sequence[Entry]
-) -> list[tuple[Recorded, list[Line]]]:
+def record_entries(*, session: Session, entries: Sequence[Entry]) -> list[Recorded]:
     """Record movements of money, in order: the journal entries, their postings, the new
     balances and each customer posting's portfolio transaction, in a fixed number of
     statements however many entries there are.
@@ -219,19 +203,17 @@ def record_entries(
     return recorded
 
 
-def _write(
-    session: Session, entries: Sequence[Entry]
-) -> tuple[list[_Planned], list[tuple[Recorded, list[Line]]]]:
+def _write(session: Session, entries: Sequence[Entry]) -> tuple[list[_Planned], list[Recorded]]:
     """Check, then write the entries, their postings and the new balances."""
     if not entries:
         return [], []
     planned, balances = _plan(entries, clock.now(session))
     entry_ids = _insert_entries(session, planned)
-    postings = _insert_postings(session, planned, entry_ids)
+    _insert_postings(session, planned, entry_ids)
     _move_balances(session, balances)
     recorded = [
-        (Recorded(entry_id, entry.kind, entry.description, at), lines)
-        for (entry, at, _), entry_id, lines in zip(planned, entry_ids, postings, strict=True)
+        Recorded(entry_id, entry.kind, entry.description, at)
+        for (entry, at, _), entry_id in zip(planned, entry_ids, strict=True)
     ]
     return planned, recorded
 
@@ -282,6 +264,7 @@ def _insufficient(account: Account, balance: Decimal, needed: Decimal) -> Insuff
 
 _ENTRIES = table_of(JournalEntry)
 _POSTINGS = table_of(Posting)
+_TRANSACTIONS = table_of(PortfolioTransaction)
 
 
 def _balance_update(table: Table) -> Update:
@@ -303,13 +286,10 @@ def _insert_entries(session: Session, planned: list[_Planned]) -> list[int]:
         {"kind": entry.kind.value, "description": entry.description, "created_at": at}
         for entry, at, _ in planned
     ]
-    statement = insert(_ENTRIES).returning(_ENTRIES.c.id, sort_by_parameter_order=True)
-    return list(session.execute(statement, rows).scalars())
+    return insert_rows(session, _ENTRIES, rows, numbered=True)
 
 
-def _insert_postings(
-    session: Session, planned: list[_Planned], entry_ids: list[int]
-) -> list[list[Line]]:
+def _insert_postings(session: Session, planned: list[_Planned], entry_ids: list[int]) -> None:
     rows: list[dict[str, Any]] = [
         {
             "journal_entry_id": entry_id,
@@ -325,10 +305,7 @@ def _insert_postings(
         for (_, at, steps), entry_id in zip(planned, entry_ids, strict=True)
         for leg, holder, after in steps
     ]
-    statement = insert(_POSTINGS).returning(_POSTINGS.c.id, sort_by_parameter_order=True)
-    ids = session.execute(statement, rows).scalars()
-    lines = iter([Line(posting_id, **row) for posting_id, row in zip(ids, rows, strict=True)])
-    return [[next(lines) for _ in steps] for _, _, steps in planned]
+    insert_rows(session, _POSTINGS, rows)
 
 
 def _move_balances(session: Session, balances: _Balances) -> None:
@@ -370,8 +347,7 @@ def funding_entry(
     fund = funding_account(session=session, currency=locked.account.currency)
     signed = amount if kind == EntryKind.deposit else -amount
     legs = funding_legs(locked, fund, signed, outside=fund.name)
-    entry, _ = record_entry(session=session, kind=kind, description=description, legs=legs)
-    return entry
+    return record_entry(session=session, kind=kind, description=description, legs=legs)
 
 
 def return_balances_to_funding(*, session: Session, customer_id: uuid.UUID) -> int:
@@ -430,4 +406,4 @@ def _mirror_into_portfolios(session: Session, planned: list[_Planned]) -> None:
         if leg.account is not None
     ]
     if rows:
-        session.execute(insert(PortfolioTransaction), rows)
+        insert_rows(session, _TRANSACTIONS, rows)

@@ -17,12 +17,14 @@ from __future__ import annotations
 import functools
 import random
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import Row, bindparam, func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -313,7 +315,7 @@ def due(
 
 
 def _runner(session: Session, settings: Settings, day: date) -> Run:
-    return lambda: live(session, day, settlement_days=settings.card_settlement_days)
+    return lambda: live(session, [day], end=_day_end(day), settings=settings)
 
 
 _PERSONAS = table_of(Persona)
@@ -323,6 +325,7 @@ _DUE_PERSONAS = (
         _PERSONAS.c.kind,
         _PERSONAS.c.seed,
         _PERSONAS.c.started_on,
+        _PERSONAS.c.next_on,
         table_of(Account).c.iban,
     )
     .join(table_of(Account), table_of(Account).c.id == _PERSONAS.c.account_id)
@@ -337,62 +340,166 @@ _LIVED = (
 )
 
 
-def live(session: Session, day: date, *, settlement_days: int) -> dict[str, int]:
-    """Every persona due lives `day`, in one batch through the ledger: income and bills as
-    entries, card spending as holds; what the available balance cannot pay is declined."""
-    due_personas = session.execute(_DUE_PERSONAS, {"day": day}).all()
+@dataclass
+class _Life:
+    """A persona living on its locked account: what it may still spend as its days pass."""
+
+    customer_id: uuid.UUID
+    traits: Traits
+    seed: int
+    first_day: date  # the first day it lives (not before it started, nor a day it lived)
+    holder: ledger.LockedAccount
+    fund: FundingAccount
+    available: Decimal
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A hold a day placed: its life, and when it settles."""
+
+    hold: card_payments.Hold
+    life: _Life
+    settles: datetime
+
+
+def live_history(
+    *, session: Session, settings: Settings, start: datetime, end: datetime
+) -> dict[str, int]:
+    """Live the personas' days from `start` to `end` (the past, for seeding) as the clock would
+    (`live` of each day, then the card payments settling on theirs), in the caller's unit of
+    work, in one batch: the same rows the clock writes, through the ledger's one door. The
+    personas' accounts hold nothing else: the clock posts holds placed before."""
+    days = []
+    day = (start + MICROSECOND).date()
+    while _day_end(day) <= end:
+        days.append(day)
+        day += DAY
+    return live(session, days, end=end, settings=settings)
+
+
+def live(
+    session: Session, days: list[date], *, end: datetime, settings: Settings
+) -> dict[str, int]:
+    """Every persona due lives `days` (consecutive, each over by `end`), in one write through
+    the ledger: income and bills as entries, card spending as holds; what the available
+    balance cannot pay is declined or fails. A hold placed here that settles by `end` posts
+    here too, where the clock's days would post it: at the start of its settlement day (or the
+    next day's, when it settles on its own day), before that day is lived. The clock lives one
+    day at a time, in order with everything else that falls due (the rest of its holds post
+    as the clock passes, `card_payments`)."""
+    if not days:
+        return {}
+    last = days[-1]
+    due_personas = session.execute(_DUE_PERSONAS, {"day": last}).all()
     if not due_personas:
         return {}
-    session.execute(_LIVED, {"day": day, "next_on": day + DAY})
-    # What the day brings each persona (a pure function of its seed, customer and the date).
-    lives = []
-    for customer_id, kind, seed, started_on, iban in due_personas:
-        if iban is None or day < started_on:
-            continue
-        rng = random.Random(f"day:{seed}:{customer_id}:{day.isoformat()}")
-        found = events(traits(PersonaKind(kind), seed, customer_id), day, rng)
-        if found:
-            lives.append((iban, found))
-    locked = ledger.lock_accounts(session=session, ibans=[iban for iban, _ in lives])
-    funds: dict[str, FundingAccount] = {}
+    session.execute(_LIVED, {"day": last, "next_on": last + DAY})
+    lives = _lives(session, due_personas)
     entries: list[ledger.Entry] = []
-    holds: list[card_payments.Hold] = []
+    placed: list[_Placed] = []
+    posted: dict[int, int] = {}  # a placed hold's index: its posting's index in `entries`
+    waiting: dict[date, list[int]] = defaultdict(list)  # placed holds, by the day they post
     ran: Counter[str] = Counter()
-    for iban, found in lives:
-        holder = locked[iban]
-        currency = holder.account.currency
-        if currency not in funds:
-            funds[currency] = ledger.funding_account(session=session, currency=currency)
-        available = holder.account.balance - holder.account.held
-        for event in found:
-            amount = Decimal(event.cents).scaleb(-2)
-            if event.cents < 0 and -amount > available:
-                card = event.kind == EntryKind.card_payment
-                ran["card_payment.declined" if card else "bill.failed"] += 1
+    for day in days:
+        _settle(waiting.pop(day, []), placed, posted, entries)
+        today: list[ledger.Entry] = []
+        for life in lives:
+            if day < life.first_day:
                 continue
-            available += amount
-            if event.kind == EntryKind.card_payment:
-                holds.append(card_payments.Hold(holder, -amount, event.counterparty,
-                                                event.category, event.at))  # fmt: skip
-                continue
-            entries.append(_entry(event, amount, holder, funds[currency]))
-            ran["income.received" if event.cents > 0 else "bill.paid"] += 1
-    entries.sort(key=lambda entry: entry.at or day_start(day))
-    ledger.record_entries(session=session, entries=entries)
-    # After the entries: the ledger checks them against what was held before the day.
-    card_payments.place(session, holds, settlement_days=settlement_days)
-    ran["card_payment.held"] += len(holds)
+            for hold in _live_day(life, day, today, ran):
+                settles = card_payments.settles_at(hold.at, settings.card_settlement_days)
+                waiting[max(day + DAY, settles.date())].append(len(placed))
+                placed.append(_Placed(hold, life, settles))
+        today.sort(key=lambda entry: entry.at or day_start(day))
+        entries.extend(today)
+    if end >= day_start(last + DAY):
+        _settle(waiting.pop(last + DAY, []), placed, posted, entries)
+    recorded = ledger.record_entries(session=session, entries=entries)
+    # After the entries: the ledger checks them against what was held before these days.
+    card_payments.place(
+        session,
+        [item.hold for item in placed],
+        settlement_days=settings.card_settlement_days,
+        posted=[
+            (item.settles, recorded[posted[index]].id) if index in posted else None
+            for index, item in enumerate(placed)
+        ],
+    )
+    ran["card_payment.held"] += len(placed)
+    ran["card_payment.posted"] += len(posted)
     return {name: count for name, count in ran.items() if count}
 
 
-def _entry(
-    event: Event, amount: Decimal, holder: ledger.LockedAccount, fund: FundingAccount
-) -> ledger.Entry:
-    return ledger.Entry(
-        kind=event.kind,
-        description=event.description,
-        legs=ledger.funding_legs(holder, fund, amount, outside=event.counterparty),
-        at=event.at,
-        category=event.category,
-        transaction_type=event.transaction_type,
-    )
+def _lives(session: Session, due_personas: Sequence[Row[Any]]) -> list[_Life]:
+    """The due personas, in customer order, on their locked accounts."""
+    locked = ledger.lock_accounts(session=session, ibans=[row.iban for row in due_personas])
+    funds: dict[str, FundingAccount] = {}
+    lives = []
+    for row in due_personas:
+        holder = locked[row.iban]
+        currency = holder.account.currency
+        if currency not in funds:
+            funds[currency] = ledger.funding_account(session=session, currency=currency)
+        lives.append(
+            _Life(
+                customer_id=row.customer_id,
+                traits=traits(PersonaKind(row.kind), row.seed, row.customer_id),
+                seed=row.seed,
+                first_day=max(row.started_on, row.next_on),
+                holder=holder,
+                fund=funds[currency],
+                available=holder.account.balance - holder.account.held,
+            )
+        )
+    return lives
+
+
+def _live_day(
+    life: _Life, day: date, today: list[ledger.Entry], ran: Counter[str]
+) -> list[card_payments.Hold]:
+    """What `day` brings a life (a pure function of its seed, customer and the date): its
+    income and bills added to `today`'s entries, its card spending returned as holds, in
+    time order, what the available balance cannot pay declined."""
+    rng = random.Random(f"day:{life.seed}:{life.customer_id}:{day.isoformat()}")
+    holds = []
+    for event in events(life.traits, day, rng):
+        amount = Decimal(event.cents).scaleb(-2)
+        if event.cents < 0 and -amount > life.available:
+            ran[
+                "card_payment.declined" if event.kind == EntryKind.card_payment else "bill.failed"
+            ] += 1
+            continue
+        life.available += amount
+        if event.kind == EntryKind.card_payment:
+            holds.append(card_payments.Hold(life.holder, -amount, event.counterparty,
+                                            event.category, event.at))  # fmt: skip
+            continue
+        today.append(
+            ledger.Entry(
+                kind=event.kind,
+                description=event.description,
+                legs=ledger.funding_legs(
+                    life.holder, life.fund, amount, outside=event.counterparty
+                ),
+                at=event.at,
+                category=event.category,
+                transaction_type=event.transaction_type,
+            )
+        )
+        ran["income.received" if event.cents > 0 else "bill.paid"] += 1
+    return holds
+
+
+def _settle(
+    due: list[int], placed: list[_Placed], posted: dict[int, int], entries: list[ledger.Entry]
+) -> None:
+    """Post held payments that settle on a day, as the clock's card payments would: in order of
+    their settlement moment, then of their placing (which posting a hold makes changes no
+    available balance)."""
+    for index in sorted(due, key=lambda index: (placed[index].settles, index)):
+        item = placed[index]
+        posted[index] = len(entries)
+        entries.append(
+            card_payments.posting_entry(item.life.holder, item.life.fund, item.hold.amount,
+                                        item.hold.merchant, item.hold.category, item.settles)
+        )  # fmt: skip

@@ -153,7 +153,7 @@ def _book(
     at: datetime | None = None,
 ) -> ledger.Recorded:
     """The transfer's money, through the ledger (at `at`, or the sandbox's now)."""
-    entry, _ = ledger.record_entry(
+    entry = ledger.record_entry(
         session=session,
         kind=EntryKind.transfer,
         description=order.description,

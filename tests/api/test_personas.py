@@ -16,16 +16,22 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from app.core.db import new_session
+from app.core.config import Settings
+from app.core.db import new_session, write_transaction
 from app.core.due import day_start
+from app.main import create_app
+from app.models.account import Account
 from app.models.card_payment import CardPayment, CardPaymentStatus
-from app.models.journal_entry import EntryKind
+from app.models.journal_entry import EntryKind, JournalEntry
 from app.models.persona import Persona, PersonaKind
+from app.models.portfolio_transaction import PortfolioTransaction
+from app.models.posting import Posting
+from app.models.spending import Spending
 from app.services import clock, personas, sandboxes
 from tests.api.test_clock import advance, at, freeze
-from tests.utils.auth import AuthedUser
+from tests.utils.auth import AuthedUser, create_staff_user, logon_headers, register_customer
 from tests.utils.money import assert_ledger_consistent, deposit
 
 PATH = "/sandbox/simulate/persona"
@@ -333,3 +339,121 @@ def test_a_busy_bank_waits_for_the_next_tick_without_failing_the_tick(
     with caplog.at_level(logging.WARNING):
         assert sandboxes.catch_up_clocks(hub=hub, default=engine) == 0
     assert "waits for the next tick: database is locked" in caplog.text
+
+
+class _Undo(Exception):
+    """Raised to roll a unit of work back once it has been looked at."""
+
+
+def lived_rows(session: Session, users: list[AuthedUser]) -> dict[str, Any]:
+    """What the lives wrote on these customers' accounts, without surrogate ids (PostgreSQL's
+    sequences do not roll back), each kind of row in the order it was written."""
+    ibans = [user.iban for user in users]
+    customers = [uuid.UUID(user.customer_oid) for user in users]
+    accounts = session.exec(select(Account).where(col(Account.iban).in_(ibans))).all()
+    by_id = {account.id: account.iban for account in accounts}
+    lines = session.exec(
+        select(Posting, JournalEntry)
+        .join(JournalEntry, col(JournalEntry.id) == col(Posting.journal_entry_id))
+        .where(col(Posting.account_id).in_(by_id))
+        .order_by(col(Posting.id))
+    ).all()
+    payments = session.exec(
+        select(CardPayment).where(col(CardPayment.iban).in_(ibans)).order_by(col(CardPayment.id))
+    ).all()
+    history = session.exec(
+        select(PortfolioTransaction)
+        .where(col(PortfolioTransaction.customer_id).in_(customers))
+        .order_by(col(PortfolioTransaction.id))
+    ).all()
+    spent = session.exec(select(Spending).where(col(Spending.customer_id).in_(customers))).all()
+    lives = session.exec(select(Persona).order_by(col(Persona.customer_id))).all()
+    return {
+        "accounts": sorted((a.iban, a.balance, a.held) for a in accounts),
+        "postings": [
+            (
+                by_id[p.account_id],
+                p.created_at,
+                p.amount,
+                p.balance_after,
+                p.counterparty_name,
+                e.kind,
+                e.description,
+                e.created_at,
+            )
+            for p, e in lines
+        ],
+        "card_payments": [
+            (
+                p.iban,
+                p.amount,
+                p.merchant,
+                p.category,
+                p.status,
+                p.held_at,
+                p.settles_at,
+                p.posted_at,
+                p.entry_id is not None,
+            )
+            for p in payments
+        ],
+        "portfolio": [
+            (
+                t.customer_id,
+                t.occurred_at,
+                t.transaction_type,
+                t.amount,
+                t.category,
+                t.counterparty,
+                t.description,
+            )
+            for t in history
+        ],
+        "spending": sorted((s.customer_id, s.month, s.category, s.amount) for s in spent),
+        "personas": [(p.customer_id, p.next_on) for p in lives],
+    }
+
+
+@pytest.mark.parametrize("settlement_days", [2, 0])
+def test_a_history_lived_at_once_is_what_the_clock_lives_day_by_day(
+    settings: Settings, settlement_days: int
+) -> None:
+    """Seeding lives its year in one write (`personas.live_history`); the clock lives the same
+    days one at a time, in order with the card payments settling on theirs. Both write the
+    same rows, whatever the settlement delay (a hold that settles on its own day posts with
+    the next day's work)."""
+    changed = settings.model_copy(
+        update={"card_settlement_days": settlement_days, "clock_tick_seconds": 3600}
+    )
+    with TestClient(create_app(changed)) as client:
+        engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
+        create_staff_user(engine, "life.admin", "admin-password-123", role="admin")
+        admin = logon_headers(client, "life.admin", "admin-password-123")
+        users = [register_customer(client, name) for name in ("alice", "bob", "carol")]
+        first = a_month_start(client, admin)
+        for user, kind, amount in zip(
+            users, ("salaried", "student", "small_business"), ("2500.00", "60.00", "900.00"),
+            strict=True,
+        ):  # fmt: skip
+            deposit(client, admin, user.iban, amount)
+            give_life(client, admin, user, kind, seed=9)
+        # 40 days and a morning: the last holds settle in the part of a day after the last one.
+        end = day_start(first + timedelta(days=40)) + timedelta(hours=9)
+
+        with new_session(engine) as session:
+            try:
+                with write_transaction(session):
+                    at_once = personas.live_history(
+                        session=session, settings=changed, start=day_start(first), end=end
+                    )
+                    written = lived_rows(session, users)
+                    raise _Undo  # the clock lives the same days next, from the same rows
+            except _Undo:
+                pass
+        day_by_day = advance(client, admin, to=end.isoformat())["executed"]
+        with new_session(engine) as session:
+            assert lived_rows(session, users) == written
+        assert {name: day_by_day[name] for name in at_once} == at_once
+        assert at_once["card_payment.posted"] > 0
+        assert {"income.received", "bill.paid", "card_payment.held"} <= set(at_once)
+        assert_ledger_consistent(engine)
