@@ -32,16 +32,16 @@ from sqlalchemy.engine import Engine
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine
 from app.core.migrations import drop_everything, upgrade_to_head
-from app.seeding.sample_data import (
+from app.seeding.common import (
     DEMO_ADMIN,
     DEMO_ANALYST,
-    DOCUMENT_CUSTOMERS,
     SANDBOX_PASSWORD,
     SeedReport,
     console,
-    seed_sample_data,
     seeded_username,
 )
+from app.seeding.sample_customers import DOCUMENT_CUSTOMERS
+from app.seeding.sample_data import seed_sample_data
 from app.services import sandboxes
 
 __all__ = [

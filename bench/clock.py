@@ -27,7 +27,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy import table as sa_table
 from sqlalchemy.engine import Engine
 
-from app.seeding.sample_data import DEMO_ADMIN, SANDBOX_PASSWORD, seeded_username
+from app.seeding.common import DEMO_ADMIN, SANDBOX_PASSWORD, seeded_username
 from bench.http import seed
 from bench.server import ServerError
 

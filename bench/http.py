@@ -64,7 +64,7 @@ from app.models.portfolio_transaction import PortfolioTransaction, TransactionTy
 from app.models.posting import Posting
 from app.models.spending import Spending
 from app.models.user import User
-from app.seeding.sample_data import SANDBOX_PASSWORD, seeded_username
+from app.seeding.common import SANDBOX_PASSWORD, seeded_username
 from bench.logon_storm import storm
 from bench.server import PROJECT_ROOT, Server, ServerError, percentile, running_server
 

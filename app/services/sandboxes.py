@@ -67,6 +67,7 @@ from app.models.sandbox import (
 from app.models.throttle import Throttle
 from app.models.user import Role, User
 from app.seeding import sample_data
+from app.seeding.reference import ensure_reference_data, ensure_staff
 from app.services import clock, startup
 
 logger = logging.getLogger(__name__)
@@ -305,8 +306,8 @@ def _build_template(
             upgrade_to_head(engine)
             startup.bootstrap(engine=engine, settings=settings)
             with new_session(engine) as session:
-                sample_data.ensure_reference_data(session, settings)
-                sample_data.ensure_staff(session, TEMPLATE_BCRYPT_ROUNDS, seed)
+                ensure_reference_data(session, settings)
+                ensure_staff(session, TEMPLATE_BCRYPT_ROUNDS, seed)
             if template == SandboxTemplate.demo:
                 sample_data.seed_sample_data(
                     engine, settings, customers=size, seed=seed, rounds=TEMPLATE_BCRYPT_ROUNDS
