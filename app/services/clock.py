@@ -14,7 +14,7 @@ time flows is run by `catch_up`, which the app calls in the background.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import ModuleType
 
 from sqlalchemy import select as core_select
@@ -59,6 +59,17 @@ def now(session: Session) -> datetime:
     row = session.execute(_READ).first()
     wall = utcnow()
     return wall if row is None else _time_of(row.offset_us, row.frozen_at, wall)
+
+
+def today_or_later(session: Session, day: date, *, field: str) -> datetime:
+    """The sandbox's now, once `day` (a start date in a request) is found to be its today or
+    later: 422 for a day already past."""
+    moment = now(session)
+    if day < moment.date():
+        raise ValidationFailed(
+            f"{field} must be the sandbox's today ({moment.date().isoformat()}) or later"
+        )
+    return moment
 
 
 def read(*, session: Session) -> ClockPublic:

@@ -36,7 +36,6 @@ from app.errors import (
     NoCheckingAccount,
     PersonaExists,
     PersonaNotFound,
-    ValidationFailed,
 )
 from app.models.account import Account, AccountType
 from app.models.customer import Customer
@@ -208,12 +207,8 @@ def create(*, session: Session, data: PersonaCreate) -> PersonaPublic:
             raise PersonaExists(
                 f"Customer {data.customer_oid} has a persona already: delete it first"
             )
-        now = clock.now(session)
-        start = data.start_on or now.date() + DAY
-        if start < now.date():
-            raise ValidationFailed(
-                f"start_on must be the sandbox's today ({now.date().isoformat()}) or later"
-            )
+        start = data.start_on or clock.now(session).date() + DAY
+        now = clock.today_or_later(session, start, field="start_on")
         account = _checking_account(session, data.customer_oid)
         assert account.id is not None
         row = Persona(

@@ -21,7 +21,7 @@ from app.core.config import Settings
 from app.core.db import write_transaction
 from app.core.due import Due, Run, day_start, due_at, first_of_next_month
 from app.core.identifiers import STORED_ID_MAX
-from app.errors import StandingOrderNotActive, StandingOrderNotFound, ValidationFailed
+from app.errors import StandingOrderNotActive, StandingOrderNotFound
 from app.models.standing_order import (
     ExecutionPublic,
     ExecutionStatus,
@@ -59,11 +59,7 @@ def create(
     }
 
     def work(s: Session) -> StandingOrderPublic:
-        now = clock.now(s)
-        if data.start_on < now.date():
-            raise ValidationFailed(
-                f"start_on must be the sandbox's today ({now.date().isoformat()}) or later"
-            )
+        now = clock.today_or_later(s, data.start_on, field="start_on")
         src, dst = transfers.lock_pair(s, order=order, owner=customer_id)
         assert src.account.id is not None
         row = StandingOrder(

@@ -73,7 +73,7 @@ def _token(url: str, role: str, app: FastAPI) -> str:
 
 def _build_the_demo_template(url: str) -> None:
     """The fuzzer's sandboxes are all made from one template (its hooks fix the seed and the
-    size), built on first use by living its customers' year: a few seconds, once. Built here
+    size), built on first use by living its customers' year: about a second, once. Built here
     first, so the fuzzer's own requests (10 s each at most) find it made."""
     with requests.Session() as http:
         made = http.post(
